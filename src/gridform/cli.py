@@ -1,0 +1,305 @@
+"""The ``gridform`` command line: thin commands over the library.
+
+Every command validates its inputs before it writes anything; bad input prints
+``gridform: error: ...`` and exits with code 2, leaving existing files untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+class UsageError(ValueError):
+    """Bad input from the command line."""
+
+
+# ---------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------
+def _positive(kind: type = float) -> Callable[[str], float]:
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive and finite, got {text!r}")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def write_json(path: Path, obj) -> Path:
+    """Write JSON atomically (temporary file, then rename); NaN/inf become null."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(_clean(obj), f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _clean(obj):
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and getattr(obj, "ndim", 1) == 0:
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _prepare_out_dir(out: Path, marker: str, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
+    if (out / marker).exists() and not force:
+        raise UsageError(f"{out} already holds results ({marker}); pass --force to "
+                         "overwrite them or choose another --out")
+
+
+def _print_summary(summary: dict, keys: Sequence[str]) -> None:
+    for k in keys:
+        if k in summary:
+            v = summary[k]
+            print(f"  {k:<24} {v:.3f}" if isinstance(v, float) else f"  {k:<24} {v}")
+
+
+# ---------------------------------------------------------------------------------
+# commands
+# ---------------------------------------------------------------------------------
+def cmd_score(args) -> int:
+    from gridform.analysis.ratemaps import Ratemaps, load_ratemaps
+    from gridform.analysis.scores import null_model, score_ratemaps
+    from gridform.environment import Box
+
+    maps = load_ratemaps(args.ratemaps)
+    if args.width is not None or args.height is not None:
+        box = Box(args.width or maps.width, args.height or maps.height)
+        x, y = box.bin_centers(maps.shape[1], maps.shape[0])
+        maps = Ratemaps(maps.rates, maps.occupancy, x, y)
+    out = Path(args.out)
+    if out.suffix != ".csv":
+        raise UsageError(f"--out must name a .csv file, got {out}")
+    if out.exists() and out.is_dir():
+        raise UsageError(f"--out {out} is a directory")
+    scores = score_ratemaps(maps)
+    summary = scores.summary()
+    if args.null:
+        null = null_model(maps.shape, maps.bin_size, n_maps=args.null, seed=0)
+        summary["null_threshold_95"] = null.threshold(95)
+        summary["null_threshold_99"] = null.threshold(99)
+        summary["frac_above_null_95"] = scores.fraction_above(null.threshold(95))
+    scores.to_csv(out)
+    print(f"scored {maps.n_cells} maps of {maps.shape[0]} x {maps.shape[1]} bins "
+          f"({maps.width:.2f} m x {maps.height:.2f} m) -> {out}")
+    _print_summary(summary, list(summary))
+    return 0
+
+
+def cmd_theory(args) -> int:
+    from gridform.place_cells import surround_scale_from_ratio
+    from gridform.theory.spectrum import predict
+
+    s = args.surround_scale
+    if args.surround_ratio is not None:
+        s = surround_scale_from_ratio(args.surround_ratio)
+    pred = predict(args.kind, args.sigma, s)
+    result = pred.to_dict() | {
+        "surround_scale_convention": "sigma2^2/sigma1^2",
+        "surround_ratio": math.sqrt(s),
+        "box_width_m": args.width,
+        "periods_per_box": (args.width / pred.grid_spacing_m
+                            if math.isfinite(pred.grid_spacing_m) else None),
+    }
+    if args.json:
+        print(json.dumps(_clean(result), indent=2, sort_keys=True))
+        return 0
+    print(f"place cells: {args.kind}, sigma = {args.sigma} m, surround scale "
+          f"s = sigma2^2/sigma1^2 = {s:g} (sigma2/sigma1 = {math.sqrt(s):.3g})")
+    if pred.box_limited:
+        print("  the tuning spectrum peaks at k = 0: no ring; optimal maps are the lowest "
+              f"modes of the box (scale set by the {args.width} m box, not by sigma)")
+        return 0
+    print(f"  ring radius k*            {pred.k_star:.3f} rad/m")
+    print(f"  plane-wave period 2pi/k*  {pred.plane_wave_period_m:.3f} m")
+    print(f"  grid spacing 4pi/(v3 k*)  {pred.grid_spacing_m:.3f} m "
+          f"({args.width / pred.grid_spacing_m:.2f} per {args.width} m box)")
+    return 0
+
+
+def run_pattern(args, out: Path) -> dict:
+    """Run the pattern-formation simulation of ``args`` and write its results to ``out``."""
+    import jax
+
+    from gridform.analysis.scores import score_ratemaps
+    from gridform.environment import Box
+    from gridform.place_cells import PlaceCells
+    from gridform.theory.dynamics import CovarianceOperator, simulate_pattern
+    from gridform.theory.spectrum import predict
+
+    box = Box(args.width, args.width, args.boundary)
+    key = jax.random.key(args.seed)
+    k_pc, k_run = jax.random.split(key)
+    pc = PlaceCells.random(k_pc, args.place_cells, box, kind=args.kind, sigma=args.sigma,
+                           surround_scale=args.surround_scale)
+    op = CovarianceOperator.from_place_cells(pc, args.bins)
+    t0 = time.perf_counter()
+    result = simulate_pattern(op, k_run, args.n_cells, args.steps, args.nonlinearity,
+                              args.eta, args.cells)
+    seconds = time.perf_counter() - t0
+    scores = score_ratemaps(result.ratemaps)
+    pred = predict(args.kind, args.sigma, args.surround_scale)
+    summary = scores.summary() | {
+        "predicted_spacing_m": pred.grid_spacing_m,
+        "nonlinearity": args.nonlinearity, "cells": args.cells, "kind": args.kind,
+        "steps": args.steps, "n_cells": args.n_cells, "seconds": seconds,
+        "orthonormality_error": result.orthonormality_error,
+        "distinct_scales_rad_per_m": result.distinct_scales().tolist(),
+        "config": {k: v for k, v in vars(args).items() if k not in ("func", "out", "force")},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    result.ratemaps.save(out / "ratemaps.npz")
+    scores.to_csv(out / "scores.csv")
+    write_json(out / "summary.json", summary)
+    return summary
+
+
+def cmd_pattern(args) -> int:
+    out = Path(args.out)
+    _prepare_out_dir(out, "summary.json", args.force)
+    summary = run_pattern(args, out)
+    print(f"{args.cells}-cell {args.nonlinearity} dynamics, {args.n_cells} maps, "
+          f"{args.steps} steps ({summary['seconds']:.1f} s) -> {out}")
+    _print_summary(summary, ["frac_above_0.3", "frac_above_0.8", "median_score_60",
+                             "median_spacing_m", "predicted_spacing_m",
+                             "orthonormality_error"])
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from gridform.demo import run_demo
+
+    run_demo(Path(args.out), force=args.force)
+    return 0
+
+
+# ---------------------------------------------------------------------------------
+# parser
+# ---------------------------------------------------------------------------------
+def _add_place_cell_args(p: argparse.ArgumentParser, kinds: Sequence[str]) -> None:
+    p.add_argument("--kind", choices=kinds, default="dos",
+                   help="place-cell tuning (default: dos, difference of softmaxes)")
+    p.add_argument("--sigma", type=_positive(), default=0.12,
+                   help="centre width sigma1 in metres (default: 0.12)")
+    p.add_argument("--surround-scale", type=_positive(), default=2.0,
+                   help="s = sigma2^2/sigma1^2, this package's convention (default: 2)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from gridform.place_cells import PLACE_CELL_KINDS
+    from gridform.theory.dynamics import NONLINEARITIES
+
+    parser = argparse.ArgumentParser(
+        prog="gridform",
+        description="Grid cells through the lens of pattern formation (Sorscher et al. 2019): "
+                    "theory, pattern-forming dynamics, trained networks and their analysis.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run the main job on built-in defaults",
+                       description="Theory, pattern formation, a trained network and their "
+                                   "scores, written under --out with a figure.")
+    p.add_argument("--out", default="gridform-demo", help="output directory "
+                   "(default: ./gridform-demo)")
+    p.add_argument("--force", action="store_true", help="overwrite an earlier demo in --out")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("score", help="grid scores of ratemaps (.npz)",
+                       description="Score every map of a ratemaps .npz (keys rates (cell, y, "
+                                   "x), occupancy, x_centers, y_centers) and write one CSV row "
+                                   "per cell.")
+    p.add_argument("ratemaps", help="path of the .npz file")
+    p.add_argument("--out", required=True, help="CSV file to write")
+    p.add_argument("--width", type=_positive(), default=None,
+                   help="box width in metres; replaces the file's x_centers")
+    p.add_argument("--height", type=_positive(), default=None,
+                   help="box height in metres; replaces the file's y_centers")
+    p.add_argument("--null", type=int, default=0, metavar="N",
+                   help="also score N low-pass filtered noise maps and report the 95th/99th "
+                        "percentile thresholds (default: 0, off)")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("theory", help="ring k*, plane-wave period and grid spacing",
+                       description="The analytic prediction of the pattern-formation theory "
+                                   "for a place-cell code.")
+    _add_place_cell_args(p, [k for k in PLACE_CELL_KINDS if k != "dog_unnormalised"]
+                         + ["dog_unnormalised"])
+    p.add_argument("--surround-ratio", type=_positive(), default=None,
+                   help="sigma2/sigma1, the 'No free lunch' convention; overrides "
+                        "--surround-scale with its square")
+    p.add_argument("--width", type=_positive(), default=2.2, help="box width in metres")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_theory)
+
+    p = sub.add_parser("pattern", help="simulate the pattern-forming learning dynamics",
+                       description="Single- or multi-cell dynamics g <- phi(g + eta(-g + "
+                                   "Sigma*g)) with the covariance of a place-cell code.")
+    p.add_argument("--nonlinearity", choices=NONLINEARITIES, default="relu")
+    p.add_argument("--n-cells", type=_positive(int), default=32)
+    p.add_argument("--steps", type=_positive(int), default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cells", choices=["single", "multi"], default="single")
+    _add_place_cell_args(p, ["dos", "gaussian", "dog", "dog_unnormalised"])
+    p.add_argument("--place-cells", type=_positive(int), default=512,
+                   help="number of place cells (default: 512)")
+    p.add_argument("--width", type=_positive(), default=3.3,
+                   help="side of the square box in metres (default: 3.3, which fits the "
+                        "default lattice)")
+    p.add_argument("--bins", type=_positive(int), default=60, help="grid bins per side")
+    p.add_argument("--boundary", choices=["periodic", "walls"], default="periodic")
+    p.add_argument("--eta", type=_positive(), default=0.5, help="step size (default: 0.5)")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--force", action="store_true", help="overwrite earlier results in --out")
+    p.set_defaults(func=cmd_pattern)
+
+    from gridform.training.cli import add_training_commands
+
+    add_training_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            return int(args.func(args) or 0)
+    except (UsageError, ValueError, TypeError, FileNotFoundError, FloatingPointError) as err:
+        print(f"gridform: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gridform: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

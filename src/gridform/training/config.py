@@ -1,0 +1,146 @@
+"""Typed, frozen training configuration with the ``paper`` and ``demo`` presets.
+
+Every field is in SI units unless its name says otherwise. Unknown keys and wrong types
+raise a ``pydantic.ValidationError`` naming the field. The resolved config is saved with
+every run and hashed into its run id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = ["PRESETS", "ConfigError", "TrainConfig", "load_config"]
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the field."""
+
+
+class TrainConfig(BaseModel):
+    """Everything that determines a training run (with ``seed``, every batch too)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    # arena and motion (Sorscher et al. 2019 reference)
+    box_width: float = Field(2.2, gt=0, description="m")
+    box_height: float = Field(2.2, gt=0, description="m")
+    boundary: Literal["walls", "periodic"] = "walls"
+    dt: float = Field(0.02, gt=0, description="s, time step")
+    sequence_length: int = Field(20, gt=0, description="steps per trajectory")
+    batch_size: int = Field(200, gt=0)
+    # place cells
+    n_place_cells: int = Field(512, gt=0)
+    place_cell_kind: Literal["gaussian", "dos", "dog", "dog_unnormalised"] = "dos"
+    sigma: float = Field(0.12, gt=0, description="m, place-cell width sigma1")
+    surround_scale: float = Field(2.0, gt=1, description="sigma2^2/sigma1^2")
+    # network
+    cell: Literal["rnn", "lstm", "gru"] = "rnn"
+    activation: Literal["relu", "tanh", "sigmoid", "linear"] = "relu"
+    n_hidden: int = Field(4096, gt=0)
+    velocity_units: Literal["m_per_step", "m_per_s"] = "m_per_step"
+    init_input_scale: float = Field(
+        1.0, gt=0, description="multiplies the place code fed to the initial state; "
+        "'n_place_cells' scaling (mean entry 1) is what leaves the plateau on a CPU")
+    # objective and optimiser
+    loss: Literal["cross_entropy", "mse"] = "cross_entropy"
+    weight_decay: float = Field(1e-4, ge=0, description="L2 on the recurrent weights")
+    optimizer: Literal["adam", "rmsprop"] = "adam"
+    learning_rate: float = Field(1e-4, gt=0)
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    steps: int = Field(100_000, gt=0)
+    seed: int = 0
+    matmul_dtype: Literal["float32", "bfloat16"] = "float32"
+    # bookkeeping
+    checkpoint_every: int = Field(1000, gt=0)
+    eval_every: int = Field(0, ge=0, description="0: only at the end")
+    eval_batches: int = Field(50, gt=0, description="batches of the periodic evaluation")
+
+    @field_validator("init_input_scale", "learning_rate", "sigma", "dt", mode="after")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValueError("must be finite")
+        return v
+
+    def resolved(self) -> dict[str, Any]:
+        return self.model_dump()
+
+    def config_hash(self) -> str:
+        text = json.dumps(self.resolved(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def run_id(self) -> str:
+        return f"{self.cell}-{self.activation}-{self.n_hidden}-{self.place_cell_kind}-" \
+               f"s{self.seed}-{self.config_hash()}"
+
+    def same_run(self, other: TrainConfig) -> bool:
+        """Equal up to the number of steps and bookkeeping (what a resume may change)."""
+        skip = {"steps", "checkpoint_every", "eval_every", "eval_batches"}
+        a = {k: v for k, v in self.resolved().items() if k not in skip}
+        b = {k: v for k, v in other.resolved().items() if k not in skip}
+        return a == b
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # THEORY.md section 1: the public code of Sorscher et al. (2019), meant for a GPU
+    "paper": {},
+    # the fastest configuration found to give grid cells on a 2-core CPU
+    # (docs/demo-recipe.md records what was tried)
+    "demo": {
+        "n_hidden": 256,
+        "init_input_scale": 512.0,
+        "learning_rate": 1e-3,
+        "steps": 3000,
+        "checkpoint_every": 500,
+        "eval_batches": 100,
+    },
+}
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _format_error(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "config"
+        parts.append(f"{loc}: {e['msg']}" + (f" (got {e['input']!r})"
+                                              if e.get("type") != "missing" else ""))
+    return "invalid training config: " + "; ".join(parts)
+
+
+def load_config(preset: str = "demo", file: str | Path | None = None,
+                overrides: list[str] | None = None, **fields: Any) -> TrainConfig:
+    """Preset, then TOML file, then ``key=value`` overrides, then keyword fields."""
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    values: dict[str, Any] = dict(PRESETS[preset])
+    if file is not None:
+        path = Path(file)
+        if not path.exists():
+            raise FileNotFoundError(f"config file not found: {path}")
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{path} is not valid TOML: {err}") from None
+        values.update(data.get("train", data))
+    for item in overrides or []:
+        if "=" not in item:
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        key, _, text = item.partition("=")
+        values[key.strip()] = _parse_value(text.strip())
+    values.update({k: v for k, v in fields.items() if v is not None})
+    try:
+        return TrainConfig(**values)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err)) from None

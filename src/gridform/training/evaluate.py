@@ -1,0 +1,131 @@
+"""Evaluation of a trained network: decoding error, ratemaps, grid scores vs theory.
+
+Grid cells only count together with a low decoding error and diverse units: a network
+stuck at chance can collapse all its units onto one shared map that scores well
+(THEORY.md section 6), so the summary always carries ``error_cm`` and
+``mean_pairwise_corr`` beside the score fractions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gridform.analysis.ratemaps import RatemapAccumulator, Ratemaps
+from gridform.analysis.scores import GridScores, score_ratemaps
+from gridform.theory.spectrum import predict
+
+__all__ = ["Evaluation", "active_units", "evaluate_params", "evaluate_run",
+           "mean_pairwise_correlation"]
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    ratemaps: Ratemaps
+    scores: GridScores
+    active: np.ndarray  # (cell,) bool
+    summary: dict[str, Any]
+
+
+def active_units(maps: Ratemaps, rel_tol: float = 1e-6) -> np.ndarray:
+    """Units whose ratemap varies over space (dead or constant units are inactive)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = np.nanmax(maps.rates, axis=(1, 2)) - np.nanmin(maps.rates, axis=(1, 2))
+    scale = np.nanmax(np.abs(maps.rates)) if np.isfinite(maps.rates).any() else 0.0
+    return np.nan_to_num(spread) > rel_tol * max(scale, 1e-30)
+
+
+def mean_pairwise_correlation(maps: Ratemaps) -> float:
+    """Mean Pearson correlation over all pairs of maps (bins valid in every map)."""
+    flat = maps.rates.reshape(maps.n_cells, -1)
+    ok = np.all(np.isfinite(flat), axis=0)
+    if maps.n_cells < 2 or ok.sum() < 3:
+        return float("nan")
+    c = np.corrcoef(flat[:, ok])
+    iu = np.triu_indices(maps.n_cells, 1)
+    return float(np.nanmean(c[iu]))
+
+
+def evaluate_params(task, params, n_batches: int = 100, bins: int = 20,
+                    key: jax.Array | None = None) -> Evaluation:
+    """Ratemaps of every hidden unit over ``n_batches`` fresh batches, scored."""
+    c = task.config
+    key = task.eval_key if key is None else key
+
+    @jax.jit
+    def run(k):
+        v, p0, targets, positions = task.batch(k)
+        hs, logits = task.apply(params, v, p0)
+        decoded = task.place_cells.decode(logits)
+        err = jnp.linalg.norm(task.box.displacement(decoded, positions), axis=-1)
+        return hs, positions, jnp.mean(err)
+
+    acc = RatemapAccumulator(task.box, c.n_hidden, bins)
+    errs = []
+    for b in range(n_batches):
+        hs, pos, err = run(jax.random.fold_in(key, b))
+        acc.add(np.asarray(pos), np.asarray(hs, dtype=np.float32))
+        errs.append(float(err))
+    maps = acc.result()
+    active = active_units(maps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = score_ratemaps(maps) if active.any() else None
+    pred = predict(c.place_cell_kind, c.sigma, c.surround_scale)
+    summary: dict[str, Any] = {
+        "error_cm": 100 * float(np.mean(errs)),
+        "n_units": c.n_hidden,
+        "n_active": int(active.sum()),
+        "predicted_spacing_m": pred.grid_spacing_m,
+        "mean_pairwise_corr": mean_pairwise_correlation(maps.select(active))
+        if active.sum() > 1 else float("nan"),
+    }
+    if scores is not None:
+        sub = {k: getattr(scores, k)[active] for k in ("score_60", "score_60_minmax",
+                                                        "spacing_m")}
+        for t in (0.3, 0.8):
+            for name, key_ in (("", "score_60"), ("_minmax", "score_60_minmax")):
+                s = sub[key_]
+                summary[f"frac_above_{t}{name}"] = float(np.mean(np.nan_to_num(s, nan=-9) > t))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            summary["median_score_60"] = float(np.nanmedian(sub["score_60"]))
+            grid = sub["spacing_m"][np.nan_to_num(sub["score_60"], nan=-9) > 0.8]
+            summary["median_spacing_m"] = float(np.nanmedian(grid)) if grid.size else \
+                float("nan")
+    return Evaluation(maps, scores, active, summary)
+
+
+def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 20,
+                 write: bool = True) -> Evaluation:
+    """Evaluate a run directory; with ``write``, save ratemaps, scores and summary."""
+    from gridform.cli import write_json
+    from gridform.training.loop import build_task, load_params, read_run_config
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run directory not found: {run_dir}")
+    config = read_run_config(run_dir)
+    params = load_params(run_dir)
+    task = build_task(config)
+    steps = config.steps
+    ckpt = run_dir / "checkpoint.json"
+    if ckpt.exists():
+        import json
+
+        steps = int(json.loads(ckpt.read_text()).get("step", steps))
+    ev = evaluate_params(task, params, n_batches or config.eval_batches, bins)
+    ev.summary["steps"] = steps
+    if write:
+        ev.ratemaps.save(run_dir / "ratemaps.npz")
+        if ev.scores is not None:
+            ev.scores.to_csv(run_dir / "scores.csv")
+        write_json(run_dir / "summary.json", ev.summary)
+    return ev

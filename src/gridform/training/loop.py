@@ -1,0 +1,283 @@
+"""Training loop: batches generated on the fly and determined by (seed, step).
+
+The batch of step ``s`` is drawn with ``fold_in(data_key, s)`` inside the jitted step, so
+trajectory simulation, place-cell encoding, the forward pass (once per loss), the
+gradient and the optimiser update are one XLA program, and a resumed run sees exactly the
+batches it would have seen.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from gridform.environment import Box
+from gridform.models import forward, init_params
+from gridform.place_cells import PlaceCells
+from gridform.training.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+    save_tensors,
+)
+from gridform.training.config import TrainConfig
+from gridform.trajectories import MotionModel, simulate_trajectories
+
+__all__ = ["RunExistsError", "Task", "TrainingDiverged", "build_task", "train"]
+
+log = logging.getLogger(__name__)
+
+RUN_FILES = ("config.json", "checkpoint.safetensors", "checkpoint.json", "metrics.jsonl",
+             "model.safetensors", "ratemaps.npz", "scores.csv", "summary.json", "report.html")
+
+
+class RunExistsError(ValueError):
+    """The run directory already holds a run and neither resume nor force was asked."""
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass(frozen=True, eq=False)
+class Task:
+    """Everything derived from a config: arena, place cells, optimiser, jitted functions."""
+
+    config: TrainConfig
+    box: Box
+    motion: MotionModel
+    place_cells: PlaceCells
+    optimizer: optax.GradientTransformation
+    init_key: jax.Array
+    data_key: jax.Array
+    eval_key: jax.Array
+
+    @property
+    def matmul_dtype(self):
+        return jnp.bfloat16 if self.config.matmul_dtype == "bfloat16" else jnp.float32
+
+    def init(self) -> tuple[dict, Any]:
+        c = self.config
+        params = init_params(self.init_key, c.n_place_cells, c.n_hidden, c.cell)
+        return params, self.optimizer.init(params)
+
+    def batch(self, key: jax.Array, batch_size: int | None = None):
+        """(velocity input (B,T,2), p0 (B,Np), targets (B,T,Np), positions (B,T,2))."""
+        c = self.config
+        traj = simulate_trajectories(key, self.box, batch_size or c.batch_size,
+                                     c.sequence_length, self.motion)
+        v = traj.velocities * (c.dt if c.velocity_units == "m_per_step" else 1.0)
+        p0 = self.place_cells.encode(traj.start_positions) * c.init_input_scale
+        targets = self.place_cells.encode(traj.positions)
+        return v, p0, targets, traj.positions
+
+    def apply(self, params, v, p0):
+        c = self.config
+        return forward(params, v, p0, c.cell, c.activation, self.matmul_dtype,
+                       unroll=c.sequence_length if c.sequence_length <= 32 else 1)
+
+    def loss(self, params, batch) -> tuple[jax.Array, jax.Array]:
+        """(loss, decoding error in metres) of one batch; one forward pass."""
+        c = self.config
+        v, p0, targets, positions = batch
+        _, logits = self.apply(params, v, p0)
+        if c.loss == "cross_entropy":
+            data = -jnp.mean(jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1), axis=-1))
+        else:
+            data = jnp.mean(jnp.sum((targets - logits) ** 2, axis=-1))
+        loss = data + c.weight_decay * jnp.sum(params["w_rec"] ** 2)
+        decoded = self.place_cells.decode(jax.lax.stop_gradient(logits))
+        err = jnp.mean(jnp.linalg.norm(self.box.displacement(decoded, positions), axis=-1))
+        return loss, err
+
+    def make_step(self) -> Callable:
+        def step(params, opt_state, i):
+            batch = self.batch(jax.random.fold_in(self.data_key, i))
+            (loss, err), grads = jax.value_and_grad(self.loss, has_aux=True)(params, batch)
+            updates, opt_state = self.optimizer.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, loss, err
+
+        return jax.jit(step, donate_argnums=(0, 1))
+
+
+def build_task(config: TrainConfig) -> Task:
+    c = config
+    box = Box(c.box_width, c.box_height, c.boundary)
+    motion = MotionModel(dt=c.dt)
+    root = jax.random.key(c.seed)
+    k_init, k_pc, k_data, k_eval = jax.random.split(root, 4)
+    pc = PlaceCells.random(k_pc, c.n_place_cells, box, kind=c.place_cell_kind, sigma=c.sigma,
+                           surround_scale=c.surround_scale)
+    lr: Any = c.learning_rate
+    if c.lr_schedule == "cosine":
+        lr = optax.cosine_decay_schedule(c.learning_rate, c.steps, alpha=0.05)
+    opt = optax.adam(lr) if c.optimizer == "adam" else optax.rmsprop(lr)
+    return Task(c, box, motion, pc, opt, k_init, k_data, k_eval)
+
+
+# ---------------------------------------------------------------------------------
+# run directories
+# ---------------------------------------------------------------------------------
+def _write_json(path: Path, obj) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def read_run_config(run_dir: Path) -> TrainConfig:
+    path = run_dir / "config.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{run_dir} holds no run (missing config.json)")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err})") from None
+    return TrainConfig(**data["config"])
+
+
+def prepare_run_dir(config: TrainConfig, run_dir: Path, resume: bool, force: bool
+                    ) -> TrainConfig | None:
+    """Check the run directory before anything is written; return the stored config."""
+    if resume and force:
+        raise ValueError("--resume and --force exclude each other")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"{run_dir} exists and is not a directory")
+    stored = None
+    has_run = (run_dir / "config.json").exists()
+    if has_run:
+        stored = read_run_config(run_dir)
+    if resume:
+        if not has_run:
+            raise FileNotFoundError(f"cannot resume: {run_dir} holds no run")
+        if not stored.same_run(config):
+            diff = sorted(k for k, v in config.resolved().items()
+                          if stored.resolved().get(k) != v)
+            raise ValueError(f"cannot resume {run_dir}: its config differs in {diff}")
+    elif has_run and not force:
+        raise RunExistsError(f"{run_dir} already holds a run; pass --resume to continue "
+                             "it or --force to start over")
+    return stored
+
+
+def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
+          force: bool = False, progress: bool = False,
+          on_step: Callable[[int, float, float], None] | None = None) -> dict[str, Any]:
+    """Train and return the final metrics. See the module docstring for determinism."""
+    run_dir = Path(run_dir)
+    prepare_run_dir(config, run_dir, resume, force)
+    if force:
+        for name in RUN_FILES:
+            p = run_dir / name
+            if p.exists():
+                p.unlink()
+        if (run_dir / "evaluations").exists():
+            shutil.rmtree(run_dir / "evaluations")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    task = build_task(config)
+    params, opt_state = task.init()
+    start = 0
+    if resume and (run_dir / "checkpoint.json").exists():
+        params, opt_state, meta = load_checkpoint(run_dir, "checkpoint", params, opt_state)
+        start = int(meta["step"])
+    _write_json(run_dir / "config.json", {"config": config.resolved(),
+                                          "config_hash": config.config_hash(),
+                                          "run_id": config.run_id()})
+    metrics_path = run_dir / "metrics.jsonl"
+    _truncate_metrics(metrics_path, start)
+    step_fn = task.make_step()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.steps, initial=start, unit="step", dynamic_ncols=True,
+                   disable=not os.isatty(2))
+    last = {"step": start}
+    t0, t_last, s_last = time.perf_counter(), time.perf_counter(), start
+    log_every = max(1, min(50, config.checkpoint_every))
+    with open(metrics_path, "a") as mf:
+        for i in range(start, config.steps):
+            params, opt_state, loss, err = step_fn(params, opt_state, jnp.asarray(i))
+            loss_f, err_f = float(loss), float(err)
+            if not (math.isfinite(loss_f) and math.isfinite(err_f)):
+                raise TrainingDiverged(
+                    f"loss became {loss_f} at step {i + 1}; stopped. The last good "
+                    f"checkpoint (step {last['step']}) is kept in {run_dir}. Lower "
+                    "learning_rate or init_input_scale.")
+            step = i + 1
+            if on_step is not None:
+                on_step(step, loss_f, err_f)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss_f:.4f}", error_cm=f"{100 * err_f:.1f}")
+            if step % log_every == 0 or step == config.steps:
+                now = time.perf_counter()
+                rate = (step - s_last) / max(now - t_last, 1e-9)
+                t_last, s_last = now, step
+                mf.write(json.dumps({"step": step, "loss": loss_f, "error_cm": 100 * err_f,
+                                     "steps_per_s": rate}) + "\n")
+                mf.flush()
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                meta = {"step": step, "loss": loss_f, "error_cm": 100 * err_f,
+                        "config_hash": config.config_hash()}
+                save_checkpoint(run_dir, "checkpoint", params, opt_state, meta)
+                last = meta
+            if config.eval_every and step % config.eval_every == 0 and step < config.steps:
+                from gridform.training.evaluate import evaluate_params
+
+                ev = evaluate_params(task, params, n_batches=config.eval_batches, bins=20)
+                summary = ev.summary | {"step": step}
+                mf.write(json.dumps({"eval": summary}) + "\n")
+                mf.flush()
+    if bar is not None:
+        bar.close()
+    save_tensors(run_dir / "model.safetensors", {k: np.asarray(v) for k, v in params.items()})
+    elapsed = time.perf_counter() - t0
+    log.info("trained %s to step %d in %.1f s", run_dir, config.steps, elapsed)
+    return {"step": config.steps, "loss": last.get("loss"), "error_cm": last.get("error_cm"),
+            "seconds": elapsed}
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop metric lines written after ``step`` (a killed run may have logged past it)."""
+    if not path.exists():
+        return
+    keep = []
+    for line in path.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        s = rec.get("step", rec.get("eval", {}).get("step", 0))
+        if s <= step:
+            keep.append(line)
+    path.write_text("".join(f"{line}\n" for line in keep))
+
+
+def load_params(run_dir: Path) -> dict[str, jax.Array]:
+    """The final parameters of a run (model.safetensors), else its last checkpoint."""
+    from gridform.training.checkpoint import load_tensors
+
+    model = run_dir / "model.safetensors"
+    if model.exists():
+        arrays = load_tensors(model)
+        return {k: jnp.asarray(v) for k, v in arrays.items()}
+    if (run_dir / "checkpoint.json").exists():
+        meta = json.loads((run_dir / "checkpoint.json").read_text())
+        arrays = load_tensors(run_dir / "checkpoint.safetensors", meta.get("sha256"))
+        return {k.removeprefix("params/"): jnp.asarray(v) for k, v in arrays.items()
+                if k.startswith("params/")}
+    raise CheckpointError(f"{run_dir} holds no trained parameters (no model.safetensors "
+                          "and no checkpoint)")
