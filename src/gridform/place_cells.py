@@ -82,7 +82,7 @@ class PlaceCells:
     """
 
     centers: np.ndarray
-    box: Box = Box()
+    box: Box = Box()  # noqa: RUF009 (frozen, immutable)
     kind: PlaceCellKind = "dos"
     sigma: float = 0.12
     surround_scale: float = 2.0

@@ -151,7 +151,7 @@ def simulate_trajectories(
     box: Box,
     n_batch: int,
     n_steps: int,
-    motion: MotionModel = MotionModel(),  # noqa: B008 (frozen, hashable)
+    motion: MotionModel = MotionModel(),
 ) -> Trajectories:
     """Simulate ``n_batch`` independent trajectories of ``n_steps`` steps each.
 

@@ -111,11 +111,13 @@ class CovarianceOperator:
 
     def apply(self, g: jax.Array) -> jax.Array:
         """``Sigma * g`` for maps g (..., n_y, n_x)."""
-        m = jnp.asarray(self.multipliers, dtype=jnp.float32)
+        # the kernel is real and even, so its multipliers are symmetric: real FFTs suffice
         if not self.padded:
-            return jnp.real(jnp.fft.ifft2(jnp.fft.fft2(g) * m))
+            m = jnp.asarray(self.multipliers[:, : self.n_x // 2 + 1], dtype=jnp.float32)
+            return jnp.fft.irfft2(jnp.fft.rfft2(g) * m, s=(self.n_y, self.n_x))
         s = (2 * self.n_y, 2 * self.n_x)
-        out = jnp.real(jnp.fft.ifft2(jnp.fft.fft2(g, s=s) * m))
+        m = jnp.asarray(self.multipliers[:, : self.n_x + 1], dtype=jnp.float32)
+        out = jnp.fft.irfft2(jnp.fft.rfft2(g, s=s) * m, s=s)
         return out[..., : self.n_y, : self.n_x]
 
 
@@ -141,6 +143,21 @@ def _phi(name: str, u: jax.Array) -> jax.Array:
 
 def _rms(g: jax.Array) -> jax.Array:
     return jnp.sqrt(jnp.mean(g * g, axis=(-2, -1), keepdims=True)) + 1e-12
+
+
+def _cholesky_qr2(a: jax.Array) -> jax.Array:
+    """Orthonormal rows spanning the leading rows of ``a`` (cells, positions) in order.
+
+    CholeskyQR2: ``a a^T = L L^T``, ``q = L^-1 a``, done twice for accuracy. Because ``L``
+    is lower triangular, row ``j`` of ``q`` mixes rows ``1..j`` of ``a`` only: the same
+    result as Gram-Schmidt in Sanger order, with two matrix products instead of a QR.
+    """
+    for _ in range(2):
+        gram = a @ a.T
+        chol = jnp.linalg.cholesky(gram + 1e-7 * jnp.trace(gram) / a.shape[0]
+                                   * jnp.eye(a.shape[0], dtype=a.dtype))
+        a = jax.scipy.linalg.solve_triangular(chol, a, lower=True)
+    return a
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,8 +225,7 @@ def _run(g0, op: CovarianceOperator, nonlinearity: str, steps: int, eta: float, 
         mean = jnp.mean(a, axis=1, keepdims=True)
         centred = a - mean
         norm = jnp.linalg.norm(centred, axis=1, keepdims=True)
-        q, r = jnp.linalg.qr(centred.T)
-        q = q.T * jnp.sign(jnp.diagonal(r))[:, None]
+        q = _cholesky_qr2(centred)
         new = q * norm + mean
         new = new / (jnp.sqrt(jnp.mean(new * new, axis=1, keepdims=True)) + 1e-12)
         return new.reshape(g.shape), None

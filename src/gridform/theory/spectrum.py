@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.optimize as opt
 
-from gridform.environment import Box
 from gridform.place_cells import PlaceCells, _check_kind
 
 __all__ = [
@@ -224,9 +223,9 @@ def spatial_covariance(place_cells: PlaceCells, bins: int | tuple[int, int] = 44
     cells' box. With ``centre`` (the default) each cell's spatial mean is removed first:
     the constant mode is carried by the readout (a softmax is blind to a constant shift
     of its logits, and an MSE readout with a bias absorbs it), and without centring the
-    nonnegative DoS code puts most of its power at ``k = 0``. On a torus, ``Sigma *`` is diagonal in Fourier space with eigenvalues
-    ``sum_i |FFT(p_i)(k)|^2 / (n_p n_pos)``; in a walled box each lag is averaged over the
-    positions for which both ends lie in the box.
+    nonnegative DoS code puts most of its power at ``k = 0``. On a torus, ``Sigma *`` is
+    diagonal in Fourier space with eigenvalues ``sum_i |FFT(p_i)(k)|^2 / (n_p n_pos)``; in
+    a walled box each lag is averaged over the positions for which both ends lie in it.
     """
     box = place_cells.box
     n_x, n_y = (bins, bins) if isinstance(bins, int) else bins
@@ -260,8 +259,3 @@ def spatial_covariance(place_cells: PlaceCells, bins: int | tuple[int, int] = 44
     cols = np.arange(-(n_x - 1), n_x) % fx
     kernel = corr[rows][:, cols] / count[rows][:, cols]
     return CovarianceKernel(kernel, None, dx, dy, n_x, n_y, False)
-
-
-def covariance_on_box(place_cells: PlaceCells, bins: int = 44) -> tuple[Box, CovarianceKernel]:
-    """Convenience: the box and the covariance kernel of a place-cell code."""
-    return place_cells.box, spatial_covariance(place_cells, bins)

@@ -53,6 +53,7 @@ class TrainConfig(BaseModel):
     optimizer: Literal["adam", "rmsprop"] = "adam"
     learning_rate: float = Field(1e-4, gt=0)
     lr_schedule: Literal["constant", "cosine"] = "constant"
+    grad_clip: float = Field(0.0, ge=0, description="global gradient-norm clip; 0: off")
     steps: int = Field(100_000, gt=0)
     seed: int = 0
     matmul_dtype: Literal["float32", "bfloat16"] = "float32"
@@ -96,6 +97,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "n_hidden": 256,
         "init_input_scale": 512.0,
         "learning_rate": 1e-3,
+        "lr_schedule": "cosine",
+        "grad_clip": 1.0,
         "steps": 3000,
         "checkpoint_every": 500,
         "eval_batches": 100,

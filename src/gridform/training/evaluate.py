@@ -61,7 +61,7 @@ def evaluate_params(task, params, n_batches: int = 100, bins: int = 20,
 
     @jax.jit
     def run(k):
-        v, p0, targets, positions = task.batch(k)
+        v, p0, _, positions = task.batch(k)
         hs, logits = task.apply(params, v, p0)
         decoded = task.place_cells.decode(logits)
         err = jnp.linalg.norm(task.box.displacement(decoded, positions), axis=-1)

@@ -125,6 +125,8 @@ def build_task(config: TrainConfig) -> Task:
     if c.lr_schedule == "cosine":
         lr = optax.cosine_decay_schedule(c.learning_rate, c.steps, alpha=0.05)
     opt = optax.adam(lr) if c.optimizer == "adam" else optax.rmsprop(lr)
+    if c.grad_clip > 0:
+        opt = optax.chain(optax.clip_by_global_norm(c.grad_clip), opt)
     return Task(c, box, motion, pc, opt, k_init, k_data, k_eval)
 
 

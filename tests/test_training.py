@@ -1,0 +1,187 @@
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gridform.cli import main
+from gridform.training import ConfigError, RunExistsError, TrainingDiverged, load_config, train
+from gridform.training.checkpoint import CheckpointError, load_checkpoint
+from gridform.training.loop import Task, build_task
+
+TINY = ["n_hidden=24", "n_place_cells=32", "batch_size=8", "sequence_length=6",
+        "checkpoint_every=5", "learning_rate=0.003", "init_input_scale=32.0"]
+
+
+def tiny(**kw):
+    return load_config("demo", overrides=TINY, **kw)
+
+
+def test_bad_configs_name_the_field():
+    for override, field in [("n_hidden=0", "n_hidden"), ("learning_rate=-1", "learning_rate"),
+                            ("learning_rate=0", "learning_rate"), ("bogus=1", "bogus"),
+                            ("activation='swish'", "activation"), ("steps='many'", "steps"),
+                            ("box_width=-2.2", "box_width")]:
+        with pytest.raises(ConfigError, match=field):
+            load_config("demo", overrides=[override])
+
+
+def test_bad_config_on_the_cli_exits_2_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--set", "n_hidden=-5", "--out", str(out)]) == 2
+    assert "n_hidden" in capsys.readouterr().err
+    assert not out.exists()
+    toml = tmp_path / "c.toml"
+    toml.write_text("[train]\nunknown_key = 3\n")
+    assert main(["train", "--config", str(toml), "--out", str(out)]) == 2
+    assert "unknown_key" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_forward_pass_runs_once_per_loss():
+    task = build_task(tiny(steps=1))
+    params, _ = task.init()
+    calls = []
+    original = task.apply
+
+    def counting(*a, **k):
+        calls.append(1)
+        return original(*a, **k)
+
+    object.__setattr__(task, "apply", counting)
+    batch = task.batch(task.data_key)
+    task.loss(params, batch)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_every_cell_trains_and_the_loss_falls(tmp_path, cell):
+    config = tiny(steps=40)
+    config = config.model_copy(update={"cell": cell})
+    task = build_task(config)
+    params, opt = task.init()
+    step = task.make_step()
+    losses = []
+    for i in range(40):
+        params, opt, loss, _ = step(params, opt, jnp.asarray(i))
+        losses.append(float(loss))
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+
+
+def test_existing_run_is_never_overwritten(tmp_path):
+    run = tmp_path / "run"
+    train(tiny(steps=5), run)
+    before = (run / "model.safetensors").read_bytes()
+    with pytest.raises(RunExistsError, match="--resume"):
+        train(tiny(steps=5), run)
+    assert (run / "model.safetensors").read_bytes() == before
+    with pytest.raises(ValueError, match="differs"):
+        train(tiny(steps=10, seed=3), run, resume=True)
+    train(tiny(steps=5, seed=4), run, force=True)
+    assert (run / "model.safetensors").read_bytes() != before
+
+
+def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
+    rng = np.random.default_rng()
+    kill_after = int(rng.integers(1, 6)) * 5  # a random checkpointed step in 5..25
+    argv = ["train", "--preset", "demo", "--steps", "60"]
+    argv += [x for s in TINY for x in ("--set", s)]
+    ref = tmp_path / "ref"
+    assert main([*argv, "--out", str(ref)]) == 0
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "gridform.cli", *argv, "--out", str(run)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = run / "checkpoint.json"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if json.loads(ckpt.read_text())["step"] >= kill_after:
+                break
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            pass
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (run / "model.safetensors").exists() or \
+        json.loads(ckpt.read_text())["step"] == 60
+    assert main([*argv, "--out", str(run), "--resume"]) == 0
+    assert (run / "model.safetensors").read_bytes() == (ref / "model.safetensors").read_bytes()
+
+
+class _Boom:
+    def __reduce__(self):
+        return (os.system, ("touch PWNED",))
+
+
+def test_pickle_in_place_of_a_checkpoint_is_refused_and_never_runs(tmp_path, monkeypatch):
+    import hashlib
+
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "run"
+    config = tiny(steps=5)
+    train(config, run)
+    payload = pickle.dumps(_Boom())
+    (run / "checkpoint.safetensors").write_bytes(payload)
+    meta = json.loads((run / "checkpoint.json").read_text())
+    meta["sha256"] = hashlib.sha256(payload).hexdigest()
+    (run / "checkpoint.json").write_text(json.dumps(meta))
+    params, opt = build_task(config).init()
+    with pytest.raises(CheckpointError, match="not a safetensors file"):
+        load_checkpoint(run, "checkpoint", params, opt)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_corrupt_and_truncated_checkpoints_are_reported(tmp_path):
+    run = tmp_path / "run"
+    config = tiny(steps=5)
+    train(config, run)
+    params, opt = build_task(config).init()
+    data = (run / "checkpoint.safetensors").read_bytes()
+    (run / "checkpoint.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        load_checkpoint(run, "checkpoint", params, opt)
+    (run / "checkpoint.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_checkpoint(run, "checkpoint", params, opt)
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    original = Task.make_step
+
+    def poisoned(self):
+        step = original(self)
+
+        def wrapped(params, opt, i):
+            params, opt, loss, err = step(params, opt, i)
+            return params, opt, jnp.where(i >= 12, jnp.nan, loss), err
+
+        return wrapped
+
+    monkeypatch.setattr(Task, "make_step", poisoned)
+    run = tmp_path / "run"
+    with pytest.raises(TrainingDiverged, match="step 13"):
+        train(tiny(steps=30), run)
+    assert json.loads((run / "checkpoint.json").read_text())["step"] == 10
+    assert not (run / "model.safetensors").exists()
+
+
+def test_evaluate_writes_the_promised_summary(tmp_path, capsys):
+    run = tmp_path / "run"
+    train(tiny(steps=10, eval_batches=3), run)
+    assert main(["evaluate", str(run)]) == 0
+    s = json.loads((run / "summary.json").read_text())
+    for key in ("steps", "error_cm", "frac_above_0.3", "frac_above_0.8",
+                "frac_above_0.3_minmax", "frac_above_0.8_minmax", "mean_pairwise_corr",
+                "median_spacing_m", "predicted_spacing_m"):
+        assert key in s
+    assert s["steps"] == 10
+    assert (run / "ratemaps.npz").exists() and (run / "scores.csv").exists()
+    assert main(["evaluate", str(tmp_path / "missing")]) == 2
+    assert "not found" in capsys.readouterr().err
