@@ -84,3 +84,14 @@ def test_motion_model_validation():
         MotionModel(dt=0.0)
     with pytest.raises(ValueError, match="wall_slowdown"):
         MotionModel(wall_slowdown=1.5)
+
+
+def test_speeds_are_always_finite_regression_key():
+    # this key drew a uniform 0 inside jax.random.rayleigh and produced an infinite step
+    from gridform.training import build_task, load_config
+
+    task = build_task(load_config("demo"))
+    traj = simulate_trajectories(jax.random.fold_in(task.data_key, 2225), task.box, 200, 20,
+                                 task.motion)
+    assert np.isfinite(np.asarray(traj.velocities)).all()
+    assert np.isfinite(np.asarray(traj.positions)).all()

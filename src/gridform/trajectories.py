@@ -171,7 +171,10 @@ def simulate_trajectories(
     k_pos, k_hd, k_speed, k_turn = jax.random.split(key, 4)
     start = jax.random.uniform(k_pos, (n_batch, 2), minval=-half, maxval=half)
     hd0 = jax.random.uniform(k_hd, (n_batch,), minval=-jnp.pi, maxval=jnp.pi)
-    speeds = motion.speed_scale * jax.random.rayleigh(k_speed, 1.0, (n_steps, n_batch))
+    # inverse-CDF Rayleigh on u in [0, 1): always finite (jax.random.rayleigh can return
+    # inf when its uniform draw is exactly 0, which happens about once in 2^24 samples)
+    u = jax.random.uniform(k_speed, (n_steps, n_batch))
+    speeds = motion.speed_scale * jnp.sqrt(-2.0 * jnp.log1p(-u))
     turns = motion.dt * motion.heading_noise * jax.random.normal(k_turn, (n_steps, n_batch))
 
     def step(carry, inputs):
