@@ -148,3 +148,22 @@ def test_dynamics_reject_bad_input(kwargs, match):
 def test_theory_rejects_bad_parameters(args, match):
     with pytest.raises(ValueError, match=match):
         predict(*args)
+
+
+def test_one_layer_models_return_the_promised_maps():
+    from gridform.theory.one_layer import nmf_maps, pca_maps, place_code_matrix
+
+    pc = PlaceCells.random(jax.random.key(0), 128, Box(2.2, 2.2, "periodic"), kind="dos")
+    nmf = nmf_maps(pc, jax.random.key(1), k=6, bins=20, steps=200)
+    pca = pca_maps(pc, k=6, bins=20)
+    assert nmf.rates.shape == pca.rates.shape == (6, 20, 20)
+    assert (nmf.rates >= 0).all()
+    flat = pca.rates.reshape(6, -1)
+    np.testing.assert_allclose(flat @ flat.T, np.eye(6), atol=1e-8)
+    # the first principal map captures the most variance of the centred code
+    P = place_code_matrix(pc, 20)
+    Pc = P - P.mean(0)
+    var = [np.sum((flat[i] @ Pc) ** 2) for i in range(6)]
+    assert var == sorted(var, reverse=True)
+    with pytest.raises(ValueError, match="k must lie"):
+        pca_maps(pc, k=0, bins=20)

@@ -81,7 +81,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def save_tensors(path: Path, arrays: dict[str, np.ndarray]) -> str:
     """Write a safetensors file atomically and return its SHA-256."""
-    data = st_save({k: np.ascontiguousarray(v) for k, v in arrays.items()})
+    # np.array keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d)
+    data = st_save({k: np.array(v, order="C") for k, v in arrays.items()})
     _atomic_write(path, data)
     return hashlib.sha256(data).hexdigest()
 
