@@ -9,15 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["main"]
+from gridform._io import clean_json, write_json
+
+__all__ = ["main", "write_json"]
 
 
 class UsageError(ValueError):
@@ -39,33 +39,6 @@ def _positive(kind: type = float) -> Callable[[str], float]:
 
     parse.__name__ = f"positive {kind.__name__}"
     return parse
-
-
-def write_json(path: Path, obj) -> Path:
-    """Write JSON atomically (temporary file, then rename); NaN/inf become null."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(_clean(obj), f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def _clean(obj):
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and getattr(obj, "ndim", 1) == 0:
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _prepare_out_dir(out: Path, marker: str, force: bool) -> None:
@@ -131,7 +104,7 @@ def cmd_theory(args) -> int:
                             if math.isfinite(pred.grid_spacing_m) else None),
     }
     if args.json:
-        print(json.dumps(_clean(result), indent=2, sort_keys=True))
+        print(json.dumps(clean_json(result), indent=2, sort_keys=True))
         return 0
     print(f"place cells: {args.kind}, sigma = {args.sigma} m, surround scale "
           f"s = sigma2^2/sigma1^2 = {s:g} (sigma2/sigma1 = {math.sqrt(s):.3g})")

@@ -106,7 +106,7 @@ def evaluate_params(task, params, n_batches: int = 100, bins: int = 20,
 def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 20,
                  write: bool = True) -> Evaluation:
     """Evaluate a run directory; with ``write``, save ratemaps, scores and summary."""
-    from gridform.cli import write_json
+    from gridform._io import write_json
     from gridform.training.loop import build_task, load_params, read_run_config
 
     run_dir = Path(run_dir)

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from gridform._io import write_json
 from gridform.environment import Box
 from gridform.models import forward, init_params
 from gridform.place_cells import PlaceCells
@@ -133,12 +134,6 @@ def build_task(config: TrainConfig) -> Task:
 # ---------------------------------------------------------------------------------
 # run directories
 # ---------------------------------------------------------------------------------
-def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-
-
 def read_run_config(run_dir: Path) -> TrainConfig:
     path = run_dir / "config.json"
     if not path.exists():
@@ -194,7 +189,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     if resume and (run_dir / "checkpoint.json").exists():
         params, opt_state, meta = load_checkpoint(run_dir, "checkpoint", params, opt_state)
         start = int(meta["step"])
-    _write_json(run_dir / "config.json", {"config": config.resolved(),
+    write_json(run_dir / "config.json", {"config": config.resolved(),
                                           "config_hash": config.config_hash(),
                                           "run_id": config.run_id()})
     metrics_path = run_dir / "metrics.jsonl"
