@@ -175,6 +175,37 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_reproduce(args) -> int:
+    from gridform.reproduce import format_claims, reproduce, resolve_targets
+
+    resolve_targets(args.targets)  # unknown names fail before anything is written
+    out = Path(args.out)
+    _prepare_out_dir(out, "claims.csv", args.force)
+    if args.run is not None and not Path(args.run).is_dir():
+        raise UsageError(f"--run {args.run} is not a directory")
+    t0 = time.perf_counter()
+    claims = reproduce(args.targets, out, quick=args.quick, run_dir=args.run, seed=args.seed,
+                       progress=True)
+    print()
+    print(format_claims(claims))
+    n_pass = sum(c.passed for c in claims)
+    print(f"\n{n_pass} of {len(claims)} claims pass ({(time.perf_counter() - t0) / 60:.1f} "
+          f"min); table in {out / 'claims.csv'}, figures in {out / 'figures'}")
+    if args.report:
+        from gridform.report import write_report
+
+        print(f"report: {write_report(out)}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from gridform.report import write_report
+
+    path = write_report(Path(args.directory), args.out)
+    print(f"wrote {path}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------
 # parser
 # ---------------------------------------------------------------------------------
@@ -252,6 +283,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite earlier results in --out")
     p.set_defaults(func=cmd_pattern)
+
+    from gridform.reproduce import TARGETS
+
+    p = sub.add_parser("reproduce", help="check the paper's claims: figures and a claims table",
+                       description="Run the paper's claims, one target per claim family "
+                                   f"({', '.join(TARGETS)}); write figures (PNG, SVG), "
+                                   "OUT/claims.csv and print claim | expected | measured | "
+                                   "pass.")
+    p.add_argument("targets", nargs="*", default=["all"], metavar="TARGET",
+                   help="targets to run, or all (default)")
+    p.add_argument("--quick", action="store_true",
+                   help="CPU-sized (about 15 minutes for all on 2 cores); without it the "
+                        "networks use the paper preset, meant for a GPU")
+    p.add_argument("--run", default=None, metavar="RUN_DIR",
+                   help="an existing training run to analyse for the rnn and mechanism "
+                        "targets instead of training one")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--force", action="store_true", help="overwrite an earlier claims table")
+    p.add_argument("--no-report", dest="report", action="store_false",
+                   help="do not write OUT/report.html")
+    p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("report", help="one self-contained HTML report of a run or reproduction",
+                       description="Write DIR/report.html (figures embedded) for a training "
+                                   "run, a demo directory or a reproduce directory.")
+    p.add_argument("directory", metavar="RUN_OR_REPRODUCE_DIR")
+    p.add_argument("--out", default=None, help="HTML file to write (default: DIR/report.html)")
+    p.set_defaults(func=cmd_report)
 
     from gridform.training.cli import add_training_commands
 

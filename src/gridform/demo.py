@@ -3,7 +3,7 @@
 1. the analytic prediction for the reference place cells (k*, spacing);
 2. the pattern-forming dynamics with the same place cells (ReLU, single cells);
 3. the ``demo`` training preset, evaluated (decoding error, grid fractions, spacing);
-4. one figure, ``DIR/demo.png``, and ``DIR/summary.json``.
+4. one figure, ``DIR/demo.png``, ``DIR/summary.json`` and ``DIR/report.html``.
 """
 
 from __future__ import annotations
@@ -79,5 +79,8 @@ def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> 
     plt.close(fig)
     summary = {"theory": pred.to_dict(), "pattern": pat, "rnn": s}
     write_json(out / "summary.json", summary)
-    print(f"wrote {out / 'demo.png'} and {out / 'summary.json'}")
+    from gridform.report import write_report
+
+    report = write_report(out)
+    print(f"wrote {out / 'demo.png'}, {out / 'summary.json'} and the report {report}")
     return summary

@@ -20,7 +20,8 @@ from typing import Literal
 import jax
 import jax.numpy as jnp
 
-__all__ = ["ACTIVATIONS", "forward", "init_params", "n_gates"]
+__all__ = ["ACTIVATIONS", "forward", "hidden_states_time_major", "init_params", "n_gates",
+           "readout_cross_entropy", "sequence_loss", "sequence_loss_time_major"]
 
 ACTIVATIONS = {
     "relu": jax.nn.relu,
@@ -61,6 +62,140 @@ def _mm(a, b, dtype):
     return jnp.matmul(a.astype(dtype), b.astype(dtype), preferred_element_type=jnp.float32)
 
 
+def _mm_tn(a, b, dtype):
+    """``a^T b`` contracting the leading (sample) axis of two (N, .) matrices."""
+    if dtype != jnp.float32:
+        a, b = a.astype(dtype), b.astype(dtype)
+    return jax.lax.dot_general(a, b, (((0,), (0,)), ((), ())),
+                               preferred_element_type=jnp.float32)
+
+
+# Derivative of each activation written in terms of its output, so the backward pass of
+# the recurrent core needs only the stored hidden states.
+_DERIVATIVE_FROM_OUTPUT = {
+    "relu": lambda h: (h > 0).astype(h.dtype),
+    "tanh": lambda h: 1 - h * h,
+    "sigmoid": lambda h: h * (1 - h),
+    "linear": lambda h: jnp.ones_like(h),
+}
+
+
+def _rnn_core(x, h0, w_rec, activation: str, dtype, unroll: int):
+    """Hidden states (T, B, H) of h_t = f(x_t + h_{t-1} W), time-major.
+
+    Differentiated by hand (:func:`jax.custom_vjp`): the backward scan carries only the
+    error ``d_t = (g_t + d_{t+1} W^T) f'(h_t)`` and the weight gradient is then one
+    (T*B)-row matrix product, instead of T small products inside the loop. This is what
+    makes small networks as fast as PyTorch's fused RNN on a CPU (benchmarks/bench_train.py).
+    """
+    act = ACTIVATIONS[activation]
+
+    @jax.custom_vjp
+    def core(x, h0, w_rec):
+        def step(h, xt):
+            h = act(xt + _mm(h, w_rec, dtype))
+            return h, h
+        return jax.lax.scan(step, h0, x, unroll=unroll)[1]
+
+    def core_fwd(x, h0, w_rec):
+        hs = core(x, h0, w_rec)
+        return hs, (hs, h0, w_rec)
+
+    def core_bwd(res, g):
+        hs, h0, w_rec = res
+        deriv = _DERIVATIVE_FROM_OUTPUT[activation]
+        w_t = w_rec.T
+
+        def step(carry, inp):
+            g_t, h_t = inp
+            d = (g_t + carry) * deriv(h_t)
+            return _mm(d, w_t, dtype), d
+        dh0, d = jax.lax.scan(step, jnp.zeros_like(h0), (g, hs), reverse=True,
+                              unroll=unroll)
+        n = d.shape[-1]
+        t, b = d.shape[0], d.shape[1]
+        dw = _mm_tn(h0, d[0], dtype)
+        if t > 1:
+            dw = dw + _mm_tn(hs[:-1].reshape((t - 1) * b, n),
+                             d[1:].reshape((t - 1) * b, n), dtype)
+        return d, dh0, dw
+
+    core.defvjp(core_fwd, core_bwd)
+    return core(x, h0, w_rec)
+
+
+def readout_cross_entropy(hidden: jax.Array, decoder: jax.Array, targets: jax.Array,
+                          matmul_dtype=jnp.float32) -> jax.Array:
+    """Summed softmax cross-entropy of the logits ``hidden @ decoder`` against ``targets``.
+
+    ``hidden`` (N, H), ``targets`` (N, n_place). Fused and differentiated by hand: the
+    gradient of the logits, ``softmax * sum(targets) - targets``, is formed once in row
+    order and feeds two matrix products. Left to autodiff, XLA recomputes the softmax
+    inside a transposing copy, which cost a third of a 256-unit training step.
+    """
+    return _readout_ce(hidden, decoder, targets, matmul_dtype)
+
+
+def _readout_ce(hidden, decoder, targets, dtype):
+    @jax.custom_vjp
+    def ce(hidden, decoder, targets):
+        logits = _mm(hidden, decoder, dtype)
+        return -jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1))
+
+    def ce_fwd(hidden, decoder, targets):
+        logits = _mm(hidden, decoder, dtype)
+        log_p = jax.nn.log_softmax(logits, axis=-1)
+        return -jnp.sum(targets * log_p), (hidden, decoder, targets, log_p)
+
+    def ce_bwd(res, g):
+        hidden, decoder, targets, log_p = res
+        mass = jnp.sum(targets, axis=-1, keepdims=True)
+        d_logits = jax.lax.optimization_barrier(g * (jnp.exp(log_p) * mass - targets))
+        d_hidden = _mm(d_logits, decoder.T, dtype)
+        d_decoder = _mm_tn(hidden, d_logits, dtype)
+        d_targets = -g * log_p
+        return d_hidden, d_decoder, d_targets
+
+    ce.defvjp(ce_fwd, ce_bwd)
+    return ce(hidden, decoder, targets)
+
+
+def hidden_states_time_major(params: dict[str, jax.Array], velocity_tm: jax.Array,
+                             p0: jax.Array, cell: str = "rnn", activation: str = "relu",
+                             matmul_dtype=jnp.float32, unroll: int = 1) -> jax.Array:
+    """Hidden states (time, batch, n_hidden) from time-major velocities (time, batch, 2)."""
+    act = ACTIVATIONS[activation]
+    n_hidden = params["w_rec"].shape[0]
+    t, b = velocity_tm.shape[:2]
+    x = _mm(velocity_tm.reshape(t * b, 2), params["w_in"], matmul_dtype).reshape(t, b, -1)
+    h0 = _mm(p0, params["encoder"], matmul_dtype)
+    w_rec = params["w_rec"]
+
+    if cell == "rnn":
+        return _rnn_core(x, h0, w_rec, activation, matmul_dtype, unroll)
+    if cell == "gru":
+        def step(h, xt):
+            rec = _mm(h, w_rec[:, : 2 * n_hidden], matmul_dtype)
+            z = jax.nn.sigmoid(xt[:, :n_hidden] + rec[:, :n_hidden])
+            r = jax.nn.sigmoid(xt[:, n_hidden:2 * n_hidden] + rec[:, n_hidden:])
+            n = act(xt[:, 2 * n_hidden:] + _mm(r * h, w_rec[:, 2 * n_hidden:], matmul_dtype))
+            h = (1 - z) * n + z * h
+            return h, h
+        carry = h0
+    elif cell == "lstm":
+        def step(hc, xt):
+            h, c = hc
+            gates = xt + _mm(h, w_rec, matmul_dtype)
+            i, f, o, u = jnp.split(gates, 4, axis=-1)
+            c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * act(u)
+            h = jax.nn.sigmoid(o) * act(c)
+            return (h, c), h
+        carry = (h0, _mm(p0, params["encoder_c"], matmul_dtype))
+    else:
+        raise ValueError(f"unknown cell {cell!r}; choose rnn, lstm or gru")
+    return jax.lax.scan(step, carry, x, unroll=unroll)[1]
+
+
 def forward(params: dict[str, jax.Array], velocity: jax.Array, p0: jax.Array,
             cell: str = "rnn", activation: str = "relu", matmul_dtype=jnp.float32,
             unroll: int = 1) -> tuple[jax.Array, jax.Array]:
@@ -70,38 +205,37 @@ def forward(params: dict[str, jax.Array], velocity: jax.Array, p0: jax.Array,
     choice); ``p0`` (batch, n_place) the code at the start. ``matmul_dtype=bfloat16`` runs
     the matrix products in bf16 with fp32 accumulation; parameters stay fp32.
     """
-    act = ACTIVATIONS[activation]
-    n_hidden = params["w_rec"].shape[0]
-    x = _mm(velocity, params["w_in"], matmul_dtype)  # (B, T, G*H) all steps at once
-    x = jnp.swapaxes(x, 0, 1)
-    h0 = _mm(p0, params["encoder"], matmul_dtype)
-    w_rec = params["w_rec"]
-
-    if cell == "rnn":
-        def step(h, xt):
-            h = act(xt + _mm(h, w_rec, matmul_dtype))
-            return h, h
-        carry = h0
-    elif cell == "gru":
-        def step(h, xt):
-            rec = _mm(h, w_rec[:, : 2 * n_hidden], matmul_dtype)
-            z = jax.nn.sigmoid(xt[:, :n_hidden] + rec[:, :n_hidden])
-            r = jax.nn.sigmoid(xt[:, n_hidden:2 * n_hidden] + rec[:, n_hidden:])
-            n = act(xt[:, 2 * n_hidden:] + _mm(r * h, w_rec[:, 2 * n_hidden:], matmul_dtype))
-            h = (1 - z) * n + z * h
-            return h, h
-        carry = h0
-    else:
-        def step(hc, xt):
-            h, c = hc
-            gates = xt + _mm(h, w_rec, matmul_dtype)
-            i, f, o, u = jnp.split(gates, 4, axis=-1)
-            c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * act(u)
-            h = jax.nn.sigmoid(o) * act(c)
-            return (h, c), h
-        carry = (h0, _mm(p0, params["encoder_c"], matmul_dtype))
-
-    _, hs = jax.lax.scan(step, carry, x, unroll=unroll)
+    hs = hidden_states_time_major(params, jnp.swapaxes(velocity, 0, 1), p0, cell,
+                                  activation, matmul_dtype, unroll)
     hs = jnp.swapaxes(hs, 0, 1)
     logits = _mm(hs, params["decoder"], matmul_dtype)
     return hs, logits
+
+
+def sequence_loss(params: dict[str, jax.Array], velocity: jax.Array, p0: jax.Array,
+                  targets: jax.Array, cell: str = "rnn", activation: str = "relu",
+                  loss: str = "cross_entropy", matmul_dtype=jnp.float32,
+                  unroll: int = 1) -> jax.Array:
+    """Mean per-step loss of a batch: one forward pass.
+
+    ``velocity`` (batch, time, 2), ``targets`` (batch, time, n_place): the same batch-first
+    arrays as :func:`forward`; the loss equals the one computed from its logits.
+    """
+    return sequence_loss_time_major(params, jnp.swapaxes(velocity, 0, 1), p0,
+                                    jnp.swapaxes(targets, 0, 1), cell, activation, loss,
+                                    matmul_dtype, unroll)
+
+
+def sequence_loss_time_major(params: dict[str, jax.Array], velocity_tm: jax.Array,
+                             p0: jax.Array, targets_tm: jax.Array, cell: str = "rnn",
+                             activation: str = "relu", loss: str = "cross_entropy",
+                             matmul_dtype=jnp.float32, unroll: int = 1) -> jax.Array:
+    """:func:`sequence_loss` on time-major arrays (time, batch, .), as the trainer uses."""
+    t, b = velocity_tm.shape[:2]
+    hs = hidden_states_time_major(params, velocity_tm, p0, cell, activation, matmul_dtype,
+                                  unroll).reshape(t * b, -1)
+    y = targets_tm.reshape(t * b, -1)
+    if loss == "cross_entropy":
+        return readout_cross_entropy(hs, params["decoder"], y, matmul_dtype) / (t * b)
+    logits = _mm(hs, params["decoder"], matmul_dtype)
+    return jnp.sum((y - logits) ** 2) / (t * b)

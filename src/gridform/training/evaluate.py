@@ -129,3 +129,37 @@ def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 
             ev.scores.to_csv(run_dir / "scores.csv")
         write_json(run_dir / "summary.json", ev.summary)
     return ev
+
+
+def decoding_error(task, params, n_batches: int = 20, key: jax.Array | None = None) -> float:
+    """Mean decoding error (m) over ``n_batches`` evaluation batches."""
+    key = task.eval_key if key is None else key
+    run = jax.jit(lambda k: task.loss(params, task.batch(k))[1])
+    return float(np.mean([float(run(jax.random.fold_in(key, b))) for b in range(n_batches)]))
+
+
+def ablation(task, params, scores: np.ndarray, active: np.ndarray, n_units: int,
+             n_batches: int = 20) -> dict[str, Any]:
+    """Decoding error after silencing the ``n_units`` most grid-like active units, and
+    after silencing the ``n_units`` least grid-like ones (same batches).
+
+    ``scores`` (n_hidden,) grid scores (NaN counts as lowest), ``active`` (n_hidden,) bool.
+    Returns the errors in cm, the units silenced and the two increases.
+    """
+    from gridform.analysis.mechanism import silence_units
+
+    scores = np.nan_to_num(np.asarray(scores, float), nan=-np.inf)
+    idx = np.flatnonzero(active)
+    if n_units < 1 or 2 * n_units > idx.size:
+        raise ValueError(f"n_units must lie in [1, {idx.size // 2}] (half the {idx.size} "
+                         f"active units), got {n_units}")
+    order = idx[np.argsort(-scores[idx], kind="stable")]
+    top, bottom = order[:n_units], order[::-1][:n_units]
+    base = decoding_error(task, params, n_batches)
+    e_top = decoding_error(task, silence_units(params, top), n_batches)
+    e_bottom = decoding_error(task, silence_units(params, bottom), n_batches)
+    return {"error_cm": 100 * base, "error_cm_without_grid": 100 * e_top,
+            "error_cm_without_low_score": 100 * e_bottom,
+            "increase_grid_cm": 100 * (e_top - base),
+            "increase_low_score_cm": 100 * (e_bottom - base),
+            "grid_units": top.tolist(), "low_score_units": bottom.tolist()}

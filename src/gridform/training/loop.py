@@ -26,7 +26,7 @@ import optax
 
 from gridform._io import write_json
 from gridform.environment import Box
-from gridform.models import forward, init_params
+from gridform.models import forward, init_params, sequence_loss_time_major
 from gridform.place_cells import PlaceCells
 from gridform.training.checkpoint import (
     CheckpointError,
@@ -77,21 +77,46 @@ class Task:
 
     def batch(self, key: jax.Array, batch_size: int | None = None):
         """(velocity input (B,T,2), p0 (B,Np), targets (B,T,Np), positions (B,T,2))."""
+        traj, v, p0 = self._trajectories(key, batch_size)
+        return v, p0, self.place_cells.encode(traj.positions), traj.positions
+
+    def _trajectories(self, key, batch_size=None):
         c = self.config
         traj = simulate_trajectories(key, self.box, batch_size or c.batch_size,
                                      c.sequence_length, self.motion)
         v = traj.velocities * (c.dt if c.velocity_units == "m_per_step" else 1.0)
         p0 = self.place_cells.encode(traj.start_positions) * c.init_input_scale
-        targets = self.place_cells.encode(traj.positions)
-        return v, p0, targets, traj.positions
+        return traj, v, p0
+
+    def training_batch(self, key: jax.Array):
+        """The batch of :meth:`batch` laid out time-major: (v (T,B,2), p0, targets (T,B,Np)).
+
+        Targets are encoded from time-major positions, so no (B,T,Np) array is transposed.
+        """
+        traj, v, p0 = self._trajectories(key)
+        targets = self.place_cells.encode(jnp.swapaxes(traj.positions, 0, 1))
+        return jnp.swapaxes(v, 0, 1), p0, targets
+
+    @property
+    def unroll(self) -> int:
+        t = self.config.sequence_length
+        return t if t <= 32 else 1
 
     def apply(self, params, v, p0):
         c = self.config
         return forward(params, v, p0, c.cell, c.activation, self.matmul_dtype,
-                       unroll=c.sequence_length if c.sequence_length <= 32 else 1)
+                       unroll=self.unroll)
+
+    def objective(self, params, batch_tm) -> jax.Array:
+        """The training loss of a time-major batch: data term plus L2 on ``w_rec``."""
+        c = self.config
+        v, p0, targets = batch_tm
+        data = sequence_loss_time_major(params, v, p0, targets, c.cell, c.activation,
+                                        c.loss, self.matmul_dtype, self.unroll)
+        return data + c.weight_decay * jnp.sum(params["w_rec"] ** 2)
 
     def loss(self, params, batch) -> tuple[jax.Array, jax.Array]:
-        """(loss, decoding error in metres) of one batch; one forward pass."""
+        """(loss, decoding error in metres) of a batch-first batch (:meth:`batch`)."""
         c = self.config
         v, p0, targets, positions = batch
         _, logits = self.apply(params, v, p0)
@@ -100,18 +125,31 @@ class Task:
         else:
             data = jnp.mean(jnp.sum((targets - logits) ** 2, axis=-1))
         loss = data + c.weight_decay * jnp.sum(params["w_rec"] ** 2)
-        decoded = self.place_cells.decode(jax.lax.stop_gradient(logits))
+        decoded = self.place_cells.decode(logits)
         err = jnp.mean(jnp.linalg.norm(self.box.displacement(decoded, positions), axis=-1))
         return loss, err
 
     def make_step(self) -> Callable:
+        """Jitted ``(params, opt_state, step) -> (params, opt_state, loss)``.
+
+        The step's batch is drawn from ``fold_in(data_key, step)`` inside the program. The
+        decoding error is not computed here (it costs a top-k over every sample); see
+        :meth:`make_error`.
+        """
         def step(params, opt_state, i):
-            batch = self.batch(jax.random.fold_in(self.data_key, i))
-            (loss, err), grads = jax.value_and_grad(self.loss, has_aux=True)(params, batch)
+            batch = self.training_batch(jax.random.fold_in(self.data_key, i))
+            loss, grads = jax.value_and_grad(self.objective)(params, batch)
             updates, opt_state = self.optimizer.update(grads, opt_state, params)
-            return optax.apply_updates(params, updates), opt_state, loss, err
+            return optax.apply_updates(params, updates), opt_state, loss
 
         return jax.jit(step, donate_argnums=(0, 1))
+
+    def make_error(self) -> Callable:
+        """Jitted ``(params, step) -> decoding error (m)`` on the batch of that step."""
+        def error(params, i):
+            return self.loss(params, self.batch(jax.random.fold_in(self.data_key, i)))[1]
+
+        return jax.jit(error)
 
 
 def build_task(config: TrainConfig) -> Task:
@@ -195,6 +233,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     metrics_path = run_dir / "metrics.jsonl"
     _truncate_metrics(metrics_path, start)
     step_fn = task.make_step()
+    error_fn = task.make_error()
     bar = None
     if progress:
         from tqdm import tqdm
@@ -204,22 +243,27 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     last = {"step": start}
     t0, t_last, s_last = time.perf_counter(), time.perf_counter(), start
     log_every = max(1, min(50, config.checkpoint_every))
+    err_f = float("nan")
     with open(metrics_path, "a") as mf:
         for i in range(start, config.steps):
-            params, opt_state, loss, err = step_fn(params, opt_state, jnp.asarray(i))
-            loss_f, err_f = float(loss), float(err)
-            if not (math.isfinite(loss_f) and math.isfinite(err_f)):
+            params, opt_state, loss = step_fn(params, opt_state, jnp.asarray(i))
+            loss_f = float(loss)
+            if not math.isfinite(loss_f):
                 raise TrainingDiverged(
                     f"loss became {loss_f} at step {i + 1}; stopped. The last good "
                     f"checkpoint (step {last['step']}) is kept in {run_dir}. Lower "
                     "learning_rate or init_input_scale.")
             step = i + 1
+            logging_step = step % log_every == 0 or step == config.steps
+            if logging_step:
+                # decoding error on the next, not yet trained on, batch
+                err_f = float(error_fn(params, jnp.asarray(step)))
             if on_step is not None:
                 on_step(step, loss_f, err_f)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss_f:.4f}", error_cm=f"{100 * err_f:.1f}")
-            if step % log_every == 0 or step == config.steps:
+            if logging_step:
                 now = time.perf_counter()
                 rate = (step - s_last) / max(now - t_last, 1e-9)
                 t_last, s_last = now, step

@@ -1,0 +1,190 @@
+"""How a trained network computes: connectivity on the neural sheet, spectrum, ablation.
+
+THEORY.md section 3. Grid units are placed on a 2-D neural sheet by their spatial phase
+relative to one lattice (the module's spacing and orientation): the phase of unit ``i`` is
+the pair ``phi_i = (arg c_i(k_1), arg c_i(k_2))`` of its ratemap's Fourier coefficients at
+two of the lattice's wave vectors, a point on a torus. The recurrent weight ``W_ij`` is
+then averaged as a function of the phase displacement ``phi_j - phi_i`` (wrapped), which
+for a continuous-attractor-like network is centre-surround: units of nearby phase excite
+each other, units half a period apart inhibit.
+
+Weight convention (gridform.models): ``h_t = f(x_t + h_{t-1} W)``, so ``W[i, j]`` is the
+weight from unit ``i`` onto unit ``j``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridform.analysis.ratemaps import Ratemaps
+
+__all__ = [
+    "ConnectivityProfile",
+    "Eigenmodes",
+    "connectivity_profile",
+    "eigenmodes",
+    "lattice_phases",
+    "silence_units",
+]
+
+
+def lattice_phases(maps: Ratemaps, spacing_m: float, orientation_deg: float) -> np.ndarray:
+    """Phase (cell, 2) in radians, in [-pi, pi), of each map on one common lattice.
+
+    The wave vectors are ``|k| = 4 pi / (sqrt(3) spacing)`` at 90 and 210 degrees from the
+    lattice axis (the convention of :func:`gridform.analysis.grid_phase`). Translating a
+    map by ``dx`` changes its phase by ``-k_j . dx``. Empty bins (NaN) count as the map's
+    mean.
+    """
+    if not (np.isfinite(spacing_m) and spacing_m > 0):
+        raise ValueError(f"spacing_m must be a positive number of metres, got {spacing_m}")
+    if not np.isfinite(orientation_deg):
+        raise ValueError(f"orientation_deg must be finite, got {orientation_deg}")
+    flat = maps.rates.reshape(maps.n_cells, -1)
+    valid = np.isfinite(flat)
+    mean = np.sum(np.where(valid, flat, 0), 1, keepdims=True) / np.maximum(
+        valid.sum(1, keepdims=True), 1)
+    centred = np.where(valid, flat - mean, 0.0)
+    xx, yy = np.meshgrid(maps.x_centers, maps.y_centers)
+    pos = np.stack([xx.ravel(), yy.ravel()], -1)
+    kvec = _wave_vectors(spacing_m, orientation_deg)  # (2, 2)
+    coef = centred @ np.exp(-1j * pos @ kvec.T)  # (cell, 2)
+    return np.angle(coef)
+
+
+def _wave_vectors(spacing_m: float, orientation_deg: float) -> np.ndarray:
+    kmag = 4 * np.pi / (np.sqrt(3) * spacing_m)
+    a = np.radians(orientation_deg) + np.radians([90.0, 210.0])
+    return kmag * np.stack([np.cos(a), np.sin(a)], -1)
+
+
+@dataclass(frozen=True)
+class ConnectivityProfile:
+    """Mean recurrent weight against phase displacement on the neural sheet.
+
+    ``mean_weight`` (bins, bins) over phase displacements on ``phase_edges`` (radians,
+    both axes); ``radius_m`` and ``radial_weight``: the same against the length of the
+    equivalent spatial displacement (metres, at most half a spacing); ``centre`` the mean
+    weight of pairs within ``centre_radius_m``, ``surround`` the most negative ring of
+    the radial profile beyond it.
+    """
+
+    mean_weight: np.ndarray
+    counts: np.ndarray
+    phase_edges: np.ndarray
+    radius_m: np.ndarray
+    radial_weight: np.ndarray
+    centre: float
+    surround: float
+    centre_radius_m: float
+    spacing_m: float
+    n_units: int
+
+    @property
+    def is_centre_surround(self) -> bool:
+        """Positive centre and negative surround."""
+        return bool(self.centre > 0 and self.surround < 0)
+
+
+def connectivity_profile(w_rec: np.ndarray, phases: np.ndarray, spacing_m: float,
+                         orientation_deg: float, bins: int = 15, radial_bins: int = 8
+                         ) -> ConnectivityProfile:
+    """Average ``W_ij`` over unit pairs binned by their phase displacement.
+
+    ``w_rec`` (n, n) restricted to the units whose ``phases`` (n, 2) are given (the grid
+    units of one module). Self-connections are left out.
+    """
+    w = np.asarray(w_rec, dtype=np.float64)
+    phases = np.asarray(phases, dtype=np.float64)
+    n = phases.shape[0]
+    if w.shape != (n, n):
+        raise ValueError(f"w_rec must be ({n}, {n}) for {n} phases, got {w.shape}")
+    if n < 3:
+        raise ValueError(f"need at least 3 units on the sheet, got {n}")
+    dphi = phases[None, :, :] - phases[:, None, :]
+    dphi = (dphi + np.pi) % (2 * np.pi) - np.pi  # (n, n, 2) in [-pi, pi)
+    off = ~np.eye(n, dtype=bool)
+    d, wv = dphi[off], w[off]
+    edges = np.linspace(-np.pi, np.pi, bins + 1)
+    ix = np.clip(np.digitize(d[:, 0], edges) - 1, 0, bins - 1)
+    iy = np.clip(np.digitize(d[:, 1], edges) - 1, 0, bins - 1)
+    sums = np.zeros((bins, bins))
+    counts = np.zeros((bins, bins))
+    np.add.at(sums, (iy, ix), wv)
+    np.add.at(counts, (iy, ix), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, sums / counts, np.nan)
+    # the shortest spatial displacement with this phase difference (hexagonal torus)
+    shifts = np.array([[a, b] for a in (-1, 0, 1) for b in (-1, 0, 1)], float) * 2 * np.pi
+    cand = (d[:, None, :] + shifts[None]) @ (-np.linalg.inv(
+        _wave_vectors(spacing_m, orientation_deg)).T)
+    r = np.min(np.hypot(cand[..., 0], cand[..., 1]), axis=1)
+    r_edges = np.linspace(0, spacing_m / np.sqrt(3), radial_bins + 1)
+    ir = np.clip(np.digitize(r, r_edges) - 1, 0, radial_bins - 1)
+    rs = np.bincount(ir, wv, radial_bins)
+    rc = np.bincount(ir, minlength=radial_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        radial = np.where(rc > 0, rs / rc, np.nan)
+    centre_r = spacing_m / 8
+    inner = r < centre_r
+    centre = float(np.mean(wv[inner])) if inner.any() else float("nan")
+    outer = 0.5 * (r_edges[1:] + r_edges[:-1]) >= centre_r
+    surround = float(np.nanmin(radial[outer])) if np.isfinite(radial[outer]).any() \
+        else float("nan")
+    return ConnectivityProfile(mean, counts, edges, 0.5 * (r_edges[1:] + r_edges[:-1]),
+                               radial, centre, surround, centre_r, float(spacing_m), n)
+
+
+@dataclass(frozen=True)
+class Eigenmodes:
+    """Eigenvalues of ``W`` sorted by modulus, and the spatial maps of the top modes.
+
+    ``maps`` holds ``Re(sum_i v_ik r_i(x))``: each leading eigenvector read out through
+    the units' ratemaps, i.e. the spatial pattern that mode carries.
+    """
+
+    eigenvalues: np.ndarray
+    maps: Ratemaps
+
+
+def eigenmodes(w_rec: np.ndarray, maps: Ratemaps, top: int = 8) -> Eigenmodes:
+    """Eigen-decomposition of the recurrent matrix and the spatial maps of its top modes."""
+    w = np.asarray(w_rec, dtype=np.float64)
+    if w.ndim != 2 or w.shape[0] != w.shape[1] or w.shape[0] != maps.n_cells:
+        raise ValueError(f"w_rec must be square with one row per map ({maps.n_cells}), "
+                         f"got {w.shape}")
+    # W acts on row vectors (h W): its modes are the left eigenvectors, eig(W^T)
+    vals, vecs = np.linalg.eig(w.T)
+    order = np.argsort(-np.abs(vals))
+    vals, vecs = vals[order], vecs[:, order[:top]]
+    flat = np.nan_to_num(maps.rates.reshape(maps.n_cells, -1))
+    modes = np.real(vecs.T @ flat).reshape(-1, *maps.shape)
+    return Eigenmodes(vals, Ratemaps(modes.astype(np.float32), maps.occupancy,
+                                     maps.x_centers, maps.y_centers))
+
+
+def silence_units(params: dict, units) -> dict:
+    """Parameters with the given hidden units silenced: their outgoing weights are zero.
+
+    A silenced unit still computes its activity but nothing reads it: its row of
+    ``w_rec`` (recurrent output) and of ``decoder`` (readout) are zero. For gated cells
+    every gate's recurrent row is zeroed.
+    """
+    units = np.asarray(units, dtype=int)
+    out = dict(params)
+    n = params["w_rec"].shape[0]
+    if units.size and (units.min() < 0 or units.max() >= n):
+        raise ValueError(f"unit indices must lie in [0, {n}), got {units.min()}..{units.max()}")
+    for name in ("w_rec", "decoder"):
+        a = np.array(params[name])
+        a[units, :] = 0
+        out[name] = a if isinstance(params[name], np.ndarray) else _like(params[name], a)
+    return out
+
+
+def _like(template, array):
+    import jax.numpy as jnp
+
+    return jnp.asarray(array, dtype=template.dtype)

@@ -1,0 +1,143 @@
+"""The HTML report: self-contained, the promised sections, figures that render.
+
+The browser test renders the page in headless Chromium (Debian: chromium). `.ci/run`
+installs it where missing; without it the browser test is skipped with the reason.
+"""
+
+import base64
+import io
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from gridform.cli import main
+from gridform.report import SECTIONS, write_report
+from gridform.reproduce import Claim, _write_claims
+from gridform.training import load_config, train
+from gridform.training.evaluate import evaluate_run
+
+TINY = ["n_hidden=24", "n_place_cells=32", "batch_size=8", "sequence_length=6",
+        "checkpoint_every=5", "learning_rate=0.003", "init_input_scale=32.0",
+        "eval_batches=3", "eval_every=5"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    run = tmp_path_factory.mktemp("report") / "run"
+    train(load_config("demo", overrides=TINY, steps=10), run)
+    evaluate_run(run)
+    return run
+
+
+def test_report_of_a_run_is_self_contained(run_dir):
+    path = write_report(run_dir)
+    assert path == run_dir / "report.html"
+    page = path.read_text()
+    for sid in SECTIONS:
+        assert f'<h2 id="{sid}">' in page
+    imgs = re.findall(r'<img[^>]*src="([^"]+)"', page)
+    assert len(imgs) >= 3  # training curves, ratemaps, score histogram, spectrum
+    assert all(src.startswith("data:image/png;base64,") for src in imgs)
+    # nothing is fetched from anywhere: no external URLs at all
+    assert "http://" not in page and "https://" not in page and "src=\"/" not in page
+    for src in imgs:  # every embedded figure is a decodable PNG
+        data = base64.b64decode(src.split(",", 1)[1])
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    # the run's config and the demo bar are in the page
+    assert "n_hidden" in page and "error &lt; 8 cm" in page
+
+
+def test_report_of_a_reproduction_lists_every_claim(tmp_path):
+    claims = [Claim("spectrum", "k* formula", "within 1%", "0.00%", True),
+              Claim("one-layer", "NMF > PCA", "+0.3", "-0.1", False)]
+    _write_claims(tmp_path / "claims.csv", claims)
+    page = write_report(tmp_path).read_text()
+    assert "1 of 2 claims pass" in page
+    assert page.count('<tr class="fail">') == 1 and page.count('<tr class="pass">') == 1
+
+
+def test_report_refuses_an_empty_directory(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "neither a training run" in capsys.readouterr().err
+    assert not (tmp_path / "report.html").exists()
+
+
+PROBE = """<script>
+window.addEventListener('load', () => {
+  const out = [];
+  for (const img of document.images) {
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const ctx = c.getContext('2d');
+    let sd = -1;
+    if (c.width > 0 && c.height > 0) {
+      ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      let n = 0, s = 0, s2 = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        const l = (d[i] + d[i + 1] + d[i + 2]) / 3; n++; s += l; s2 += l * l;
+      }
+      sd = Math.sqrt(Math.max(s2 / n - (s / n) ** 2, 0));
+    }
+    out.push({id: img.id || '', w: img.naturalWidth, h: img.naturalHeight, sd: sd});
+  }
+  const pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _blank_png() -> str:
+    from gridform.plotting import plt
+
+    fig = plt.figure(figsize=(2, 2))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def test_report_renders_in_headless_chromium(run_dir, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Chromium is not installed and could not be installed here "
+                    "(.ci/run installs the Debian packages chromium and chromium-driver)")
+    page = write_report(run_dir, tmp_path / "report.html").read_text()
+    # a copy with a probe script and, as a negative control, one blank image
+    blank = f'<img id="blank-control" src="data:image/png;base64,{_blank_png()}">'
+    probe_page = tmp_path / "probe.html"
+    probe_page.write_text(page.replace("</body>", blank + PROBE + "</body>"))
+    result = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--virtual-time-budget=10000", "--dump-dom", probe_page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    dom = result.stdout
+    assert result.returncode == 0, result.stderr[-2000:]
+    for sid in SECTIONS:
+        assert f'id="{sid}"' in dom, sid
+    m = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert m, "the probe script did not run"
+    images = json.loads(m.group(1).replace("&quot;", '"'))
+    figures = [i for i in images if i["id"] != "blank-control"]
+    control = [i for i in images if i["id"] == "blank-control"]
+    assert len(figures) >= 3
+    # the check can fail: the blank control decodes but has no contrast
+    assert control and control[0]["w"] > 0 and control[0]["sd"] == pytest.approx(0, abs=0.5)
+    for img in figures:
+        assert img["w"] > 100 and img["h"] > 100, img
+        assert img["sd"] > 5, img  # a real figure has contrast
+    assert np.isfinite([i["sd"] for i in figures]).all()
