@@ -127,9 +127,13 @@ class PlaceCells:
     def n_cells(self) -> int:
         return int(self.centers.shape[0])
 
-    def sq_distances(self, positions) -> jax.Array:
-        """Squared distances (..., n_cells) from positions (..., 2) to every centre."""
-        c = jnp.asarray(self.centers, dtype=jnp.float32)
+    def sq_distances(self, positions, centers=None) -> jax.Array:
+        """Squared distances (..., n_cells) from positions (..., 2) to every centre.
+
+        ``centers`` (n_cells, 2) replaces this code's centres (may be a traced array: a
+        vmapped population of networks carries one set of centres per member).
+        """
+        c = jnp.asarray(self.centers if centers is None else centers, dtype=jnp.float32)
         positions = jnp.asarray(positions, jnp.float32)
         # one axis at a time: a reduction over a trailing axis of length 2 is slow in XLA
         d2 = 0.0
@@ -140,12 +144,15 @@ class PlaceCells:
             d2 = d2 + d * d
         return d2
 
-    def encode(self, positions) -> jax.Array:
-        """Population code (..., n_cells) at positions (..., 2) (metres)."""
+    def encode(self, positions, centers=None) -> jax.Array:
+        """Population code (..., n_cells) at positions (..., 2) (metres).
+
+        ``centers``: as in :meth:`sq_distances`.
+        """
         positions = jnp.asarray(positions, jnp.float32)
         if positions.ndim < 1 or positions.shape[-1] != 2:
             raise ValueError(f"positions must have shape (..., 2), got {positions.shape}")
-        d2 = self.sq_distances(positions)
+        d2 = self.sq_distances(positions, centers)
         s1 = 2 * self.sigma**2
         s2 = s1 * self.surround_scale
         if self.kind in ("gaussian", "dos"):

@@ -80,22 +80,35 @@ class Task:
         traj, v, p0 = self._trajectories(key, batch_size)
         return v, p0, self.place_cells.encode(traj.positions), traj.positions
 
-    def _trajectories(self, key, batch_size=None):
+    def _trajectories(self, key, batch_size=None, centers=None):
         c = self.config
         traj = simulate_trajectories(key, self.box, batch_size or c.batch_size,
                                      c.sequence_length, self.motion)
         v = traj.velocities * (c.dt if c.velocity_units == "m_per_step" else 1.0)
-        p0 = self.place_cells.encode(traj.start_positions) * c.init_input_scale
+        p0 = self.place_cells.encode(traj.start_positions, centers) * c.init_input_scale
         return traj, v, p0
 
-    def training_batch(self, key: jax.Array):
+    def training_batch(self, key: jax.Array, centers=None):
         """The batch of :meth:`batch` laid out time-major: (v (T,B,2), p0, targets (T,B,Np)).
 
         Targets are encoded from time-major positions, so no (B,T,Np) array is transposed.
+        ``centers`` replaces the place-cell centres (a population member's own).
         """
-        traj, v, p0 = self._trajectories(key)
-        targets = self.place_cells.encode(jnp.swapaxes(traj.positions, 0, 1))
+        traj, v, p0 = self._trajectories(key, centers=centers)
+        targets = self.place_cells.encode(jnp.swapaxes(traj.positions, 0, 1), centers)
         return jnp.swapaxes(v, 0, 1), p0, targets
+
+    def step_function(self) -> Callable:
+        """Un-jitted ``(params, opt_state, step, data_key, centers) -> (params, opt_state,
+        loss)``: one training step with the data key and centres passed explicitly, the
+        building block of :meth:`make_step` and of vmapped populations."""
+        def step(params, opt_state, i, data_key, centers):
+            batch = self.training_batch(jax.random.fold_in(data_key, i), centers)
+            loss, grads = jax.value_and_grad(self.objective)(params, batch)
+            updates, opt_state = self.optimizer.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, loss
+
+        return step
 
     @property
     def unroll(self) -> int:
@@ -136,11 +149,11 @@ class Task:
         decoding error is not computed here (it costs a top-k over every sample); see
         :meth:`make_error`.
         """
+        inner = self.step_function()
+        centers = jnp.asarray(self.place_cells.centers, jnp.float32)
+
         def step(params, opt_state, i):
-            batch = self.training_batch(jax.random.fold_in(self.data_key, i))
-            loss, grads = jax.value_and_grad(self.objective)(params, batch)
-            updates, opt_state = self.optimizer.update(grads, opt_state, params)
-            return optax.apply_updates(params, updates), opt_state, loss
+            return inner(params, opt_state, i, self.data_key, centers)
 
         return jax.jit(step, donate_argnums=(0, 1))
 

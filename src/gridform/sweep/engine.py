@@ -1,0 +1,232 @@
+"""Run a sweep's manifest on Dask: a local cluster, an existing scheduler, or SLURM.
+
+Layout of a sweep directory::
+
+    DIR/manifest.json            the runs (id, config, varied parameters)
+    DIR/runs/RUN_ID/             one training run (config.json, model.safetensors, ...)
+    DIR/runs/RUN_ID/DONE.json    written last, atomically: the run's summary
+    DIR/runs/RUN_ID/FAILED.json  the error and traceback of a run that raised
+    DIR/results.csv              one row per run
+
+Each run is one Dask task. A run whose ``DONE.json`` exists is never trained again. A
+task that raises is recorded as failed and the sweep goes on. When a worker process dies,
+the scheduler re-runs its task on another worker (Dask's ``allowed-failures``); the run
+resumes from its last checkpoint in the same directory, and resumed training is bitwise
+identical to uninterrupted training, so every run completes exactly once.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gridform._io import write_json
+from gridform.sweep.spec import DEFAULT_METRICS, RunSpec, SweepSpec
+
+__all__ = ["SchedulerError", "execute_run", "run_sweep", "write_results"]
+
+
+class SchedulerError(ValueError):
+    """The Dask scheduler could not be reached or started."""
+
+
+def execute_run(run: dict[str, Any], sweep_dir: str) -> dict[str, Any]:
+    """Train and evaluate one run (a :meth:`RunSpec.to_dict`); never raises.
+
+    Returns ``{"run_id", "status": "done"|"failed", ...}``. Runs in a Dask worker.
+    """
+    from gridform.training.evaluate import evaluate_run
+    from gridform.training.loop import train
+
+    spec = RunSpec.from_dict(run)
+    run_dir = Path(sweep_dir) / "runs" / spec.run_id
+    done = run_dir / "DONE.json"
+    if done.exists():
+        return json.loads(done.read_text()) | {"skipped": True}
+    failed = run_dir / "FAILED.json"
+    t0 = time.perf_counter()
+    try:
+        # a directory left by a killed worker holds a partial run: resume it
+        resume = (run_dir / "checkpoint.json").exists()
+        if failed.exists():
+            failed.unlink()
+        train(spec.config, run_dir, resume=resume, force=not resume and run_dir.exists())
+        summary = evaluate_run(run_dir).summary
+        record = {"run_id": spec.run_id, "status": "done", "varied": spec.varied,
+                  "summary": summary, "seconds": time.perf_counter() - t0,
+                  "resumed": resume, "pid": os.getpid()}
+        write_json(done, record)
+        return record
+    except Exception as err:
+        record = {"run_id": spec.run_id, "status": "failed", "varied": spec.varied,
+                  "error": f"{type(err).__name__}: {err}",
+                  "traceback": traceback.format_exc(), "seconds": time.perf_counter() - t0}
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json(failed, record)
+        return record
+
+
+def _client(workers: int, scheduler: str | None, slurm: dict[str, Any] | None):
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except (OSError, TimeoutError) as err:
+            raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: "
+                                 f"{err}") from None
+    if slurm is not None:
+        try:
+            from dask_jobqueue import SLURMCluster
+        except ImportError:
+            raise SchedulerError("--slurm needs dask-jobqueue: pip install "
+                                 "'gridform[slurm]'") from None
+        cluster = SLURMCluster(**slurm)
+        cluster.scale(jobs=workers)
+        return Client(cluster), cluster
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=":0", silence_logs=40)
+    return Client(cluster), cluster
+
+
+def check_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Raise :class:`SchedulerError` unless something listens at ``tcp://HOST:PORT``."""
+    import socket
+    from urllib.parse import urlparse
+
+    u = urlparse(address)
+    if u.scheme not in ("tcp", "tls") or not u.hostname or not u.port:
+        raise SchedulerError(f"scheduler address must look like tcp://HOST:PORT, got "
+                             f"{address!r}")
+    try:
+        with socket.create_connection((u.hostname, u.port), timeout=timeout):
+            pass
+    except OSError as err:
+        raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {err}") from None
+
+
+def run_sweep(spec: SweepSpec, out: str | Path, workers: int = 2, scheduler: str | None = None,
+              slurm: dict[str, Any] | None = None, population: int = 1,
+              progress: Callable[[dict[str, int]], None] | None = None) -> list[dict]:
+    """Run every unfinished run of ``spec`` and write ``results.csv``; return the records.
+
+    ``population > 1`` groups shape-compatible runs (differing only in seed) into vmapped
+    programs of that many members (:func:`gridform.sweep.population.train_population`).
+    """
+    out = Path(out)
+    runs = spec.manifest()
+    if scheduler:
+        check_scheduler(scheduler)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "manifest.json", {"name": spec.name, "runs": [r.to_dict() for r in runs]})
+    pending = [r for r in runs if not (out / "runs" / r.run_id / "DONE.json").exists()]
+    counts = {"total": len(runs), "done": len(runs) - len(pending), "failed": 0,
+              "running": 0}
+    if progress:
+        progress(dict(counts))
+    if pending:
+        if population > 1:
+            tasks = _population_groups(pending, population)
+        else:
+            tasks = [("run", r.to_dict()) for r in pending]
+        client, cluster = _client(workers, scheduler, slurm)
+        try:
+            from distributed import as_completed
+
+            futures = []
+            for kind, payload in tasks:
+                if kind == "run":
+                    futures.append(client.submit(execute_run, payload, str(out),
+                                                 key=f"run-{payload['run_id']}", pure=False))
+                else:
+                    from gridform.sweep.population import execute_population
+
+                    futures.append(client.submit(execute_population, payload, str(out),
+                                                 key=f"population-{payload[0]['run_id']}",
+                                                 pure=False))
+            counts["running"] = len(pending)
+            if progress:
+                progress(dict(counts))
+            for fut in as_completed(futures):
+                try:
+                    records = fut.result()
+                except Exception as err:
+                    print(f"gridform sweep: a task was lost ({err}); its runs stay "
+                          "unfinished and run again next time", file=sys.stderr)
+                    continue
+                records = records if isinstance(records, list) else [records]
+                for rec in records:
+                    counts["running"] -= 1
+                    counts["done" if rec["status"] == "done" else "failed"] += 1
+                if progress:
+                    progress(dict(counts))
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    return write_results(spec, out, runs)
+
+
+def _population_groups(runs: list[RunSpec], size: int) -> list[tuple[str, Any]]:
+    """Group runs whose configs differ only in the seed; groups of at most ``size``."""
+    groups: dict[str, list[RunSpec]] = {}
+    for r in runs:
+        key = json.dumps({k: v for k, v in r.config.resolved().items() if k != "seed"},
+                         sort_keys=True)
+        groups.setdefault(key, []).append(r)
+    tasks: list[tuple[str, Any]] = []
+    for members in groups.values():
+        for i in range(0, len(members), size):
+            chunk = members[i:i + size]
+            if len(chunk) == 1:
+                tasks.append(("run", chunk[0].to_dict()))
+            else:
+                tasks.append(("population", [m.to_dict() for m in chunk]))
+    return tasks
+
+
+def write_results(spec: SweepSpec, out: Path, runs: list[RunSpec] | None = None) -> list[dict]:
+    """``results.csv``: one row per run of the manifest, finished or not."""
+    runs = spec.manifest() if runs is None else runs
+    varied_names: list[str] = []
+    for r in runs:
+        for k in r.varied:
+            if k not in varied_names:
+                varied_names.append(k)
+    metrics = [m for m in DEFAULT_METRICS if m in spec.metrics]
+    records = []
+    for r in runs:
+        d = out / "runs" / r.run_id
+        if (d / "DONE.json").exists():
+            rec = json.loads((d / "DONE.json").read_text())
+        elif (d / "FAILED.json").exists():
+            rec = json.loads((d / "FAILED.json").read_text())
+        else:
+            rec = {"run_id": r.run_id, "status": "pending", "varied": r.varied}
+        records.append(rec)
+    tmp = out / "results.csv.tmp"
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["run_id", *varied_names, *metrics, "status", "error"])
+        for r, rec in zip(runs, records, strict=True):
+            s = rec.get("summary", {})
+            w.writerow([r.run_id, *(r.varied.get(k, "") for k in varied_names),
+                        *(_cell(s.get(m)) for m in metrics), rec["status"],
+                        rec.get("error", "")])
+    tmp.replace(out / "results.csv")
+    return records
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)

@@ -1,0 +1,147 @@
+"""Populations: many shape-compatible networks trained as one vmapped JAX program.
+
+Runs whose configs differ only in ``seed`` share every shape, so their training steps can
+be stacked along a leading member axis and run by ``jax.vmap``: one program, one dispatch
+per step, and on a GPU one device holding many small networks. Each member keeps its own
+initial parameters, place-cell centres and data key (all derived from its seed exactly as
+a single run derives them), so member ``m`` follows the same trajectory as a separate run
+with that seed, up to floating-point reassociation in the batched matrix products.
+
+Every member ends as an ordinary run directory (config.json, checkpoint, model.safetensors,
+metrics.jsonl), indistinguishable from one written by :func:`gridform.training.train`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gridform._io import write_json
+from gridform.training.config import TrainConfig
+
+__all__ = ["execute_population", "train_population"]
+
+
+def _check_compatible(configs: list[TrainConfig]) -> None:
+    if not configs:
+        raise ValueError("a population needs at least one config")
+    ref = {k: v for k, v in configs[0].resolved().items() if k != "seed"}
+    for c in configs[1:]:
+        other = {k: v for k, v in c.resolved().items() if k != "seed"}
+        if other != ref:
+            diff = sorted(k for k in ref if ref[k] != other.get(k))
+            raise ValueError(f"population members may differ only in seed; these differ in "
+                             f"{diff}")
+    seeds = [c.seed for c in configs]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"population seeds must be distinct, got {seeds}")
+
+
+def train_population(configs: list[TrainConfig], run_dirs: list[str | Path] | None = None,
+                     log_every: int = 50) -> dict[str, Any]:
+    """Train ``len(configs)`` networks (same config, different seeds) in one program.
+
+    Returns ``{"params": [per member], "loss": (member,) final losses, "diverged":
+    [bool], "seconds": float}``. With ``run_dirs``, each member is written as a run.
+    """
+    from gridform.training.checkpoint import save_checkpoint, save_tensors
+    from gridform.training.loop import build_task
+
+    _check_compatible(configs)
+    tasks = [build_task(c) for c in configs]
+    task = tasks[0]
+    inits = [t.init() for t in tasks]
+    params = jax.tree.map(lambda *a: jnp.stack(a), *[p for p, _ in inits])
+    opt_state = jax.tree.map(lambda *a: jnp.stack(a), *[o for _, o in inits])
+    keys = jnp.stack([t.data_key for t in tasks])
+    centers = jnp.stack([jnp.asarray(t.place_cells.centers, jnp.float32) for t in tasks])
+    step = jax.jit(jax.vmap(task.step_function(), in_axes=(0, 0, None, 0, 0)),
+                   donate_argnums=(0, 1))
+    c = configs[0]
+    dirs = None if run_dirs is None else [Path(d) for d in run_dirs]
+    logs: list[list[str]] = [[] for _ in configs]
+    t0 = t_last = time.perf_counter()
+    diverged = np.zeros(len(configs), bool)
+    for i in range(c.steps):
+        params, opt_state, loss = step(params, opt_state, jnp.asarray(i), keys, centers)
+        s = i + 1
+        if s % log_every == 0 or s == c.steps:
+            loss_np = np.asarray(loss)
+            diverged |= ~np.isfinite(loss_np)
+            now = time.perf_counter()
+            rate = log_every / max(now - t_last, 1e-9)
+            t_last = now
+            for m, v in enumerate(loss_np):
+                logs[m].append(json.dumps({"step": s, "loss": float(v),
+                                           "steps_per_s": rate, "population": len(configs)}))
+    seconds = time.perf_counter() - t0
+    members = [jax.tree.map(lambda a, m=m: a[m], params) for m in range(len(configs))]
+    if dirs is not None:
+        for m, (cfg, d) in enumerate(zip(configs, dirs, strict=True)):
+            if diverged[m]:
+                continue
+            d.mkdir(parents=True, exist_ok=True)
+            write_json(d / "config.json", {"config": cfg.resolved(),
+                                           "config_hash": cfg.config_hash(),
+                                           "run_id": cfg.run_id()})
+            (d / "metrics.jsonl").write_text("".join(f"{line}\n" for line in logs[m]))
+            opt_m = jax.tree.map(lambda a, m=m: a[m], opt_state)
+            meta = {"step": c.steps, "loss": float(np.asarray(loss)[m]), "error_cm": None,
+                    "config_hash": cfg.config_hash(), "population": len(configs)}
+            save_checkpoint(d, "checkpoint", members[m], opt_m, meta)
+            save_tensors(d / "model.safetensors",
+                         {k: np.asarray(v) for k, v in members[m].items()})
+    return {"params": members, "loss": np.asarray(loss), "diverged": diverged.tolist(),
+            "seconds": seconds}
+
+
+def execute_population(runs: list[dict[str, Any]], sweep_dir: str) -> list[dict[str, Any]]:
+    """Dask task: train a group of runs as one population, evaluate each; never raises."""
+    from gridform.sweep.spec import RunSpec
+    from gridform.training.evaluate import evaluate_run
+
+    specs = [RunSpec.from_dict(r) for r in runs]
+    dirs = [Path(sweep_dir) / "runs" / s.run_id for s in specs]
+    records = []
+    t0 = time.perf_counter()
+    try:
+        result = train_population([s.config for s in specs], dirs)
+    except Exception as err:
+        tb = traceback.format_exc()
+        for s, d in zip(specs, dirs, strict=True):
+            rec = {"run_id": s.run_id, "status": "failed", "varied": s.varied,
+                   "error": f"{type(err).__name__}: {err}", "traceback": tb}
+            d.mkdir(parents=True, exist_ok=True)
+            write_json(d / "FAILED.json", rec)
+            records.append(rec)
+        return records
+    per_run = (time.perf_counter() - t0) / len(specs)
+    for m, (s, d) in enumerate(zip(specs, dirs, strict=True)):
+        if result["diverged"][m]:
+            rec = {"run_id": s.run_id, "status": "failed", "varied": s.varied,
+                   "error": "TrainingDiverged: the loss became NaN or infinite",
+                   "traceback": ""}
+            d.mkdir(parents=True, exist_ok=True)
+            write_json(d / "FAILED.json", rec)
+        else:
+            try:
+                summary = evaluate_run(d).summary
+            except Exception as err:
+                rec = {"run_id": s.run_id, "status": "failed", "varied": s.varied,
+                       "error": f"{type(err).__name__}: {err}",
+                       "traceback": traceback.format_exc()}
+                write_json(d / "FAILED.json", rec)
+                records.append(rec)
+                continue
+            rec = {"run_id": s.run_id, "status": "done", "varied": s.varied,
+                   "summary": summary, "seconds": per_run, "population": len(specs)}
+            write_json(d / "DONE.json", rec)
+        records.append(rec)
+    return records

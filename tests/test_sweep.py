@@ -1,0 +1,150 @@
+"""Sweeps on a real Dask LocalCluster: kill a worker, fail a run, skip finished runs."""
+
+import json
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from gridform.cli import main
+from gridform.sweep import SweepSpecError, load_sweep, parse_sweep, run_sweep, train_population
+from gridform.training import load_config, train
+
+TINY = {"n_hidden": 24, "n_place_cells": 32, "batch_size": 8, "sequence_length": 6,
+        "learning_rate": 0.003, "init_input_scale": 32.0, "eval_batches": 2}
+
+
+def tiny_sweep(tmp_path, axes, steps=150, extra=""):
+    base = ", ".join(f"{k} = {json.dumps(v)}" for k, v in (TINY | {
+        "steps": steps, "checkpoint_every": 10}).items())
+    text = f"[base]\npreset = \"demo\"\nset = {{ {base} }}\n[axes]\n{axes}\n{extra}"
+    path = tmp_path / "sweep.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_killed_worker_loses_no_run_and_a_rerun_trains_nothing(tmp_path):
+    from distributed import Client, LocalCluster
+
+    spec = load_sweep(tiny_sweep(tmp_path, 'activation = ["relu", "tanh"]',
+                                 extra="[sweep]\nseeds = [0, 1]\n"))
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        pids = client.run(os.getpid)
+        killed = {}
+
+        def kill_when_training_started():
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                if list(out.glob("runs/*/checkpoint.json")):
+                    victim = sorted(pids.values())[0]
+                    os.kill(victim, signal.SIGKILL)
+                    killed["pid"] = victim
+                    return
+                time.sleep(0.05)
+
+        killer = threading.Thread(target=kill_when_training_started, daemon=True)
+        killer.start()
+        records = run_sweep(spec, out, scheduler=cluster.scheduler_address)
+        killer.join()
+    assert "pid" in killed, "no worker was killed: the test did not test anything"
+    assert [r["status"] for r in records] == ["done"] * 4
+    runs = sorted((out / "runs").iterdir())
+    assert len(runs) == 4
+    for run in runs:
+        done = json.loads((run / "DONE.json").read_text())
+        assert done["summary"]["steps"] == 150
+        assert not (run / "FAILED.json").exists()
+        steps = [json.loads(line)["step"] for line in
+                 (run / "metrics.jsonl").read_text().splitlines() if '"step"' in line]
+        assert steps == sorted(set(steps)) and steps[-1] == 150  # one run, logged once
+    rows = (out / "results.csv").read_text().strip().splitlines()
+    assert len(rows) == 5 and all(r.endswith("done,") for r in rows[1:])
+    # a second sweep trains nothing: every run is already done
+    stamps = {r: (r / "model.safetensors").stat().st_mtime_ns for r in runs}
+    again = run_sweep(spec, out, workers=1)
+    assert all(r.get("status") == "done" for r in again)
+    assert stamps == {r: (r / "model.safetensors").stat().st_mtime_ns for r in runs}
+
+
+def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, capsys):
+    path = tiny_sweep(tmp_path, "weight_decay = [1e-4, 1e38]", steps=20)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    records = {json.loads(p.read_text())["status"]: json.loads(p.read_text())
+               for p in out.glob("runs/*/*.json") if p.name in ("DONE.json", "FAILED.json")}
+    assert set(records) == {"done", "failed"}
+    assert "TrainingDiverged" in records["failed"]["error"]
+    assert "Traceback" in records["failed"]["traceback"]
+    assert "failed" in capsys.readouterr().err
+    assert main(["sweep-report", str(out)]) == 0
+    page = (out / "sweep_report.html").read_text()
+    assert "1 done, 1 failed" in page and "Failed runs" in page
+
+
+def test_population_equals_separate_runs(tmp_path):
+    configs = [load_config("demo", **TINY, steps=25, seed=s) for s in (0, 1, 2)]
+    pop = train_population(configs, [tmp_path / f"p{s}" for s in range(3)])
+    for cfg, params in zip(configs, pop["params"], strict=True):
+        run = tmp_path / f"single{cfg.seed}"
+        train(cfg, run)
+        from gridform.training.loop import load_params
+
+        single = load_params(run)
+        for name in single:
+            np.testing.assert_allclose(params[name], single[name], rtol=1e-3, atol=2e-5,
+                                       err_msg=name)
+    # members differ from each other (different seeds)
+    assert not np.allclose(pop["params"][0]["w_rec"], pop["params"][1]["w_rec"])
+    with pytest.raises(ValueError, match="differ only in seed"):
+        train_population([configs[0], load_config("demo", **TINY | {"n_hidden": 16})])
+
+
+def test_population_mode_of_the_sweep_writes_ordinary_runs(tmp_path):
+    path = tiny_sweep(tmp_path, 'activation = ["relu"]', steps=20,
+                      extra="[sweep]\nseeds = [0, 1, 2]\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1",
+                 "--population", "3"]) == 0
+    dones = [json.loads(p.read_text()) for p in out.glob("runs/*/DONE.json")]
+    assert len(dones) == 3 and all(d.get("population") == 3 for d in dones)
+    assert len((out / "results.csv").read_text().strip().splitlines()) == 4
+
+
+@pytest.mark.parametrize(("axes", "message"), [
+    ('bogus_field = [1, 2]', "unknown parameter"),
+    ("activation = []", "non-empty list"),
+    ('activation = ["swish"]', "activation"),
+])
+def test_bad_specs_exit_2_before_anything_runs(tmp_path, capsys, axes, message):
+    path = tiny_sweep(tmp_path, axes)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_an_unreachable_scheduler_exits_2(tmp_path, capsys):
+    path = tiny_sweep(tmp_path, 'activation = ["relu"]')
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--scheduler",
+                 "tcp://127.0.0.1:9"]) == 2
+    assert "cannot reach the Dask scheduler" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_random_draws_are_seeded_and_validated():
+    data = {"base": {"preset": "demo"}, "random": {"draws": 5, "sigma": {"low": 0.08,
+                                                                         "high": 0.2}},
+            "sweep": {"seeds": [0, 1]}}
+    a, b = parse_sweep(data).manifest(), parse_sweep(data).manifest()
+    assert [r.run_id for r in a] == [r.run_id for r in b] and len(a) == 10
+    assert all(0.08 <= r.config.sigma <= 0.2 for r in a)
+    with pytest.raises(SweepSpecError, match="low = a, high = b"):
+        parse_sweep({"random": {"draws": 2, "sigma": {"low": 0.3, "high": 0.1}}})
+    with pytest.raises(SweepSpecError, match="unknown section"):
+        parse_sweep({"axis": {}})
