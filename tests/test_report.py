@@ -141,3 +141,25 @@ def test_report_renders_in_headless_chromium(run_dir, tmp_path):
         assert img["w"] > 100 and img["h"] > 100, img
         assert img["sd"] > 5, img  # a real figure has contrast
     assert np.isfinite([i["sd"] for i in figures]).all()
+
+
+def test_reproduce_writes_figures_and_a_claims_table(tmp_path, capsys):
+    out = tmp_path / "repro"
+    assert main(["reproduce", "spectrum", "--quick", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "claim" in printed and "expected" in printed and "measured" in printed
+    from gridform.reproduce import read_claims
+
+    claims = read_claims(out / "claims.csv")
+    # known answers: the closed form and the DoS spectrum peak hold; Gaussian peaks at 0
+    assert all(c.target == "spectrum" for c in claims) and len(claims) == 4
+    assert claims[0].claim.startswith("k* = sqrt(2 ln s / ((s-1) sigma^2))")
+    assert all(c.passed for c in claims), claims
+    for ext in ("png", "svg"):
+        assert (out / "figures" / f"spectrum.{ext}").stat().st_size > 1000
+    assert (out / "report.html").exists()
+    # an existing claims table is not overwritten without --force; unknown targets fail
+    assert main(["reproduce", "spectrum", "--quick", "--out", str(out)]) == 2
+    assert main(["reproduce", "bogus", "--out", str(tmp_path / "other")]) == 2
+    assert "unknown target" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()

@@ -99,8 +99,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "learning_rate": 1e-3,
         "lr_schedule": "cosine",
         "grad_clip": 1.0,
-        "steps": 3000,
-        "checkpoint_every": 500,
+        "steps": 6000,
+        "checkpoint_every": 1000,
         "eval_batches": 100,
     },
 }
