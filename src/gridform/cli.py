@@ -242,8 +242,8 @@ def cmd_sweep(args) -> int:
     def progress(c):
         nonlocal last
         if c != last:
-            print(f"  runs: {c['done']} done, {c['failed']} failed, {c['running']} running "
-                  f"(of {c['total']})", flush=True)
+            print(f"  runs: {c['done']} done, {c['failed']} failed, {c['running']} queued or "
+                  f"running (of {c['total']})", flush=True)
             last = c
 
     records = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler,
@@ -360,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("targets", nargs="*", default=["all"], metavar="TARGET",
                    help="targets to run, or all (default)")
     p.add_argument("--quick", action="store_true",
-                   help="CPU-sized (about 15 minutes for all on 2 cores); without it the "
+                   help="CPU-sized (12.5 minutes for all on 2 cores); without it the "
                         "networks use the paper preset, meant for a GPU")
     p.add_argument("--run", default=None, metavar="RUN_DIR",
                    help="an existing training run to analyse for the rnn and mechanism "

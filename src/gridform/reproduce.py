@@ -5,7 +5,7 @@ to ``OUT/figures`` and returns :class:`Claim` rows; all rows go to ``OUT/claims.
 are printed as ``claim | expected | measured | pass``. A failing claim is reported as
 failing, never dropped.
 
-``quick`` sizes everything for a 2-core CPU (about 15 minutes for ``all``): the
+``quick`` sizes everything for a 2-core CPU (12.5 minutes for ``all`` here): the
 networks are the ``demo`` preset (``rnn``, ``mechanism``) and 256-unit variants trained
 for 3,000 steps (``conditions``). Without ``quick`` the networks use the ``paper``
 preset, meant for a GPU. Trained runs live in ``OUT/runs`` and a finished run there is
@@ -354,14 +354,10 @@ def target_one_layer(ctx: _Context) -> list[Claim]:
 
 def target_rnn(ctx: _Context) -> list[Claim]:
     """A trained path-integrating ReLU RNN: its grid cells against a null model."""
-    from gridform.analysis.ratemaps import load_ratemaps
     from gridform.analysis.scores import autocorrelogram, null_model
     from gridform.plotting import plot_ratemaps, plt
 
-    run, summary = _rnn_run(ctx)
-    maps = load_ratemaps(run / "ratemaps.npz")
-    scores = _scores(maps)
-    active = _active(maps)
+    run, summary, maps, scores, active = _rnn_maps(ctx)
     s60 = np.nan_to_num(scores.score_60, nan=-9)
     null = null_model(maps.shape, maps.bin_size, n_maps=300, seed=ctx.seed)
     thr = null.threshold(95)
@@ -418,10 +414,16 @@ def target_rnn(ctx: _Context) -> list[Claim]:
     return claims
 
 
-def _active(maps) -> np.ndarray:
-    from gridform.training.evaluate import active_units
+def _rnn_maps(ctx: _Context):
+    """(run, summary, ratemaps, scores, active units) of the ``rnn`` network, cached."""
+    if "rnn_maps" not in ctx.details:
+        from gridform.analysis.ratemaps import load_ratemaps
+        from gridform.training.evaluate import active_units
 
-    return active_units(maps)
+        run, summary = _rnn_run(ctx)
+        maps = load_ratemaps(run / "ratemaps.npz")
+        ctx.details["rnn_maps"] = (run, summary, maps, _scores(maps), active_units(maps))
+    return ctx.details["rnn_maps"]
 
 
 def target_conditions(ctx: _Context) -> list[Claim]:
@@ -470,15 +472,11 @@ def target_conditions(ctx: _Context) -> list[Claim]:
 def target_mechanism(ctx: _Context) -> list[Claim]:
     """Centre-surround connectivity on the neural sheet, the spectrum, ablation."""
     from gridform.analysis.mechanism import connectivity_profile, eigenmodes, lattice_phases
-    from gridform.analysis.ratemaps import load_ratemaps
     from gridform.plotting import plot_ratemaps, plt
     from gridform.training.evaluate import ablation
     from gridform.training.loop import build_task, load_params, read_run_config
 
-    run, _summary = _rnn_run(ctx)
-    maps = load_ratemaps(run / "ratemaps.npz")
-    scores = _scores(maps)
-    active = _active(maps)
+    run, _summary, maps, scores, active = _rnn_maps(ctx)
     params = load_params(run)
     w = np.asarray(params["w_rec"])
     s60 = np.nan_to_num(scores.score_60, nan=-9)
@@ -596,7 +594,7 @@ def reproduce(targets: list[str] | None, out: str | Path, quick: bool = True,
     write_json(ctx.out / "reproduce.json", {
         "targets": names, "quick": quick, "seed": seed, "seconds": timings,
         "run": None if "rnn_run" not in ctx.details else str(ctx.details["rnn_run"][0]),
-        "details": {k: v for k, v in ctx.details.items() if k != "rnn_run"},
+        "details": {k: v for k, v in ctx.details.items() if k not in ("rnn_run", "rnn_maps")},
         "claims": [asdict(c) for c in claims]})
     return claims
 
