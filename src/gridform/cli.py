@@ -121,23 +121,15 @@ def cmd_theory(args) -> int:
 
 def run_pattern(args, out: Path) -> dict:
     """Run the pattern-formation simulation of ``args`` and write its results to ``out``."""
-    import jax
-
     from gridform.analysis.scores import score_ratemaps
-    from gridform.environment import Box
-    from gridform.place_cells import PlaceCells
-    from gridform.theory.dynamics import CovarianceOperator, simulate_pattern
+    from gridform.theory.dynamics import simulate_place_cell_pattern
     from gridform.theory.spectrum import predict
 
-    box = Box(args.width, args.width, args.boundary)
-    key = jax.random.key(args.seed)
-    k_pc, k_run = jax.random.split(key)
-    pc = PlaceCells.random(k_pc, args.place_cells, box, kind=args.kind, sigma=args.sigma,
-                           surround_scale=args.surround_scale)
-    op = CovarianceOperator.from_place_cells(pc, args.bins)
     t0 = time.perf_counter()
-    result = simulate_pattern(op, k_run, args.n_cells, args.steps, args.nonlinearity,
-                              args.eta, args.cells)
+    result = simulate_place_cell_pattern(
+        args.seed, args.width, args.boundary, args.bins, args.place_cells, args.kind,
+        args.sigma, args.surround_scale, args.n_cells, args.steps, args.nonlinearity,
+        args.eta, args.cells)
     seconds = time.perf_counter() - t0
     scores = score_ratemaps(result.ratemaps)
     pred = predict(args.kind, args.sigma, args.surround_scale)

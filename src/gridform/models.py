@@ -15,6 +15,7 @@ flat dict of named arrays: ``encoder`` (n_place, n_hidden), ``w_in`` (2, G*n_hid
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Literal
 
 import jax
@@ -124,6 +125,7 @@ def _rnn_core(x, h0, w_rec, activation: str, dtype, unroll: int):
     return core(x, h0, w_rec)
 
 
+@partial(jax.custom_vjp, nondiff_argnums=(3,))
 def readout_cross_entropy(hidden: jax.Array, decoder: jax.Array, targets: jax.Array,
                           matmul_dtype=jnp.float32) -> jax.Array:
     """Summed softmax cross-entropy of the logits ``hidden @ decoder`` against ``targets``.
@@ -133,31 +135,25 @@ def readout_cross_entropy(hidden: jax.Array, decoder: jax.Array, targets: jax.Ar
     order and feeds two matrix products. Left to autodiff, XLA recomputes the softmax
     inside a transposing copy, which cost a third of a 256-unit training step.
     """
-    return _readout_ce(hidden, decoder, targets, matmul_dtype)
+    logits = _mm(hidden, decoder, matmul_dtype)
+    return -jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1))
 
 
-def _readout_ce(hidden, decoder, targets, dtype):
-    @jax.custom_vjp
-    def ce(hidden, decoder, targets):
-        logits = _mm(hidden, decoder, dtype)
-        return -jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1))
+def _readout_ce_fwd(hidden, decoder, targets, matmul_dtype):
+    log_p = jax.nn.log_softmax(_mm(hidden, decoder, matmul_dtype), axis=-1)
+    return -jnp.sum(targets * log_p), (hidden, decoder, targets, log_p)
 
-    def ce_fwd(hidden, decoder, targets):
-        logits = _mm(hidden, decoder, dtype)
-        log_p = jax.nn.log_softmax(logits, axis=-1)
-        return -jnp.sum(targets * log_p), (hidden, decoder, targets, log_p)
 
-    def ce_bwd(res, g):
-        hidden, decoder, targets, log_p = res
-        mass = jnp.sum(targets, axis=-1, keepdims=True)
-        d_logits = jax.lax.optimization_barrier(g * (jnp.exp(log_p) * mass - targets))
-        d_hidden = _mm(d_logits, decoder.T, dtype)
-        d_decoder = _mm_tn(hidden, d_logits, dtype)
-        d_targets = -g * log_p
-        return d_hidden, d_decoder, d_targets
+def _readout_ce_bwd(matmul_dtype, res, g):
+    hidden, decoder, targets, log_p = res
+    mass = jnp.sum(targets, axis=-1, keepdims=True)
+    d_logits = jax.lax.optimization_barrier(g * (jnp.exp(log_p) * mass - targets))
+    d_hidden = _mm(d_logits, decoder.T, matmul_dtype)
+    d_decoder = _mm_tn(hidden, d_logits, matmul_dtype)
+    return d_hidden, d_decoder, -g * log_p
 
-    ce.defvjp(ce_fwd, ce_bwd)
-    return ce(hidden, decoder, targets)
+
+readout_cross_entropy.defvjp(_readout_ce_fwd, _readout_ce_bwd)
 
 
 def hidden_states_time_major(params: dict[str, jax.Array], velocity_tm: jax.Array,

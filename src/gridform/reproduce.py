@@ -80,18 +80,11 @@ def _fmt(v: float, spec: str = ".3f") -> str:
 def _pattern(kind: str, nonlinearity: str, n_cells: int, steps: int, seed: int,
              width: float = 3.3, bins: int = 60, cells: str = "single", sigma: float = 0.12,
              surround_scale: float = 2.0):
-    import jax
+    from gridform.theory.dynamics import simulate_place_cell_pattern
 
-    from gridform.environment import Box
-    from gridform.place_cells import PlaceCells
-    from gridform.theory.dynamics import CovarianceOperator, simulate_pattern
-
-    box = Box(width, width, "periodic")
-    k_pc, k_run = jax.random.split(jax.random.key(seed))
-    pc = PlaceCells.random(k_pc, 512, box, kind=kind, sigma=sigma,
-                           surround_scale=surround_scale)
-    op = CovarianceOperator.from_place_cells(pc, bins)
-    return simulate_pattern(op, k_run, n_cells, steps, nonlinearity, 0.5, cells)
+    return simulate_place_cell_pattern(seed, width, "periodic", bins, 512, kind, sigma,
+                                       surround_scale, n_cells, steps, nonlinearity, 0.5,
+                                       cells)
 
 
 def _scores(maps):

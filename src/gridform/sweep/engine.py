@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from gridform._io import write_json
+from gridform.sweep.population import without_seed
 from gridform.sweep.spec import DEFAULT_METRICS, RunSpec, SweepSpec
 
 __all__ = ["SchedulerError", "execute_run", "run_sweep", "write_results"]
@@ -178,8 +179,7 @@ def _population_groups(runs: list[RunSpec], size: int) -> list[tuple[str, Any]]:
     """Group runs whose configs differ only in the seed; groups of at most ``size``."""
     groups: dict[str, list[RunSpec]] = {}
     for r in runs:
-        key = json.dumps({k: v for k, v in r.config.resolved().items() if k != "seed"},
-                         sort_keys=True)
+        key = json.dumps(without_seed(r.config), sort_keys=True)
         groups.setdefault(key, []).append(r)
     tasks: list[tuple[str, Any]] = []
     for members in groups.values():

@@ -26,15 +26,20 @@ import numpy as np
 from gridform._io import write_json
 from gridform.training.config import TrainConfig
 
-__all__ = ["execute_population", "train_population"]
+__all__ = ["execute_population", "train_population", "without_seed"]
+
+
+def without_seed(config: TrainConfig) -> dict[str, Any]:
+    """The resolved config minus its seed: equal for runs that can share a population."""
+    return {k: v for k, v in config.resolved().items() if k != "seed"}
 
 
 def _check_compatible(configs: list[TrainConfig]) -> None:
     if not configs:
         raise ValueError("a population needs at least one config")
-    ref = {k: v for k, v in configs[0].resolved().items() if k != "seed"}
+    ref = without_seed(configs[0])
     for c in configs[1:]:
-        other = {k: v for k, v in c.resolved().items() if k != "seed"}
+        other = without_seed(c)
         if other != ref:
             diff = sorted(k for k in ref if ref[k] != other.get(k))
             raise ValueError(f"population members may differ only in seed; these differ in "

@@ -46,7 +46,8 @@ from gridform.theory.spectrum import spatial_covariance, tuning_power_spectrum
 Nonlinearity = Literal["linear", "relu", "tanh", "sigmoid", "nonneg"]
 NONLINEARITIES: tuple[str, ...] = get_args(Nonlinearity)
 
-__all__ = ["NONLINEARITIES", "CovarianceOperator", "PatternResult", "simulate_pattern"]
+__all__ = ["NONLINEARITIES", "CovarianceOperator", "PatternResult", "simulate_pattern",
+           "simulate_place_cell_pattern"]
 
 
 def _fft_freqs(n_y: int, n_x: int, dy: float, dx: float) -> np.ndarray:
@@ -289,6 +290,25 @@ def simulate_pattern(
     maps = Ratemaps(g, np.ones((op.n_y, op.n_x)), x, y)
     return PatternResult(maps, nonlinearity, cells, steps, float(eta), ortho, energy,
                          dominant_wavenumber(maps))
+
+
+def simulate_place_cell_pattern(seed: int, width: float, boundary: str = "periodic",
+                                bins: int = 60, n_place_cells: int = 512, kind: str = "dos",
+                                sigma: float = 0.12, surround_scale: float = 2.0,
+                                n_cells: int = 32, steps: int = 1000,
+                                nonlinearity: Nonlinearity = "relu", eta: float = 0.5,
+                                cells: Literal["single", "multi"] = "single"
+                                ) -> PatternResult:
+    """:func:`simulate_pattern` with the covariance of random place cells in a square box.
+
+    ``seed`` gives both the place-cell centres and the initial maps (split in that order).
+    """
+    box = Box(width, width, boundary)
+    k_pc, k_run = jax.random.split(jax.random.key(seed))
+    pc = PlaceCells.random(k_pc, n_place_cells, box, kind=kind, sigma=sigma,
+                           surround_scale=surround_scale)
+    op = CovarianceOperator.from_place_cells(pc, bins)
+    return simulate_pattern(op, k_run, n_cells, steps, nonlinearity, eta, cells)
 
 
 def dominant_wavenumber(maps: Ratemaps) -> np.ndarray:
