@@ -207,3 +207,26 @@ def test_relu_networks_are_more_grid_like_than_tanh_networks(tmp_path):
             vals.append(evaluate_run(run).summary["frac_above_0.3"])
         frac[act] = float(np.mean(vals))
     assert frac["relu"] > frac["tanh"], frac
+
+
+def test_a_kill_between_checkpoint_files_leaves_a_loadable_checkpoint(tmp_path, monkeypatch):
+    import gridform.training.checkpoint as ck
+    from gridform.training.checkpoint import save_checkpoint
+
+    old = {"w": jnp.zeros((3,))}
+    new = {"w": jnp.ones((3,))}
+    save_checkpoint(tmp_path, "checkpoint", old, {}, {"step": 1})
+    real_replace = ck.os.replace
+
+    def killed_before_final_rename(src, dst):
+        if str(src).endswith(".safetensors.new"):
+            raise KeyboardInterrupt("killed")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(ck.os, "replace", killed_before_final_rename)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path, "checkpoint", new, {}, {"step": 2})
+    monkeypatch.undo()
+    params, _, meta = load_checkpoint(tmp_path, "checkpoint", old, {})
+    assert meta["step"] == 2
+    np.testing.assert_array_equal(params["w"], new["w"])

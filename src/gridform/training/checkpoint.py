@@ -2,8 +2,11 @@
 
 A checkpoint is ``NAME.safetensors`` (parameters under ``params/``, optimiser state under
 ``opt/``) plus ``NAME.json`` (step, metrics, config hash and the SHA-256 of the tensors
-file). Both are written to a temporary file and renamed, tensors first, so a reader sees
-either the old checkpoint or the new one. Loading checks the hash, so corrupt or truncated
+file). The JSON is the commit point: new tensors are first written (atomically) beside the
+old ones as ``NAME.safetensors.new``, then the JSON naming their hash, then the tensors are
+renamed into place. A process killed between any two of these leaves a JSON whose hash
+matches one of the two tensor files, and loading takes that one, so a reader sees either
+the old checkpoint or the new one. Loading checks the hash, so corrupt or truncated
 files are reported instead of silently used; ``safetensors`` itself refuses anything that
 is not a safetensors file (a pickle is never executed).
 """
@@ -23,7 +26,8 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
-__all__ = ["CheckpointError", "flatten", "load_checkpoint", "save_checkpoint", "unflatten"]
+__all__ = ["CheckpointError", "flatten", "load_checkpoint", "read_checkpoint", "save_checkpoint",
+           "unflatten"]
 
 
 class CheckpointError(ValueError):
@@ -104,13 +108,23 @@ def load_tensors(path: Path, sha256: str | None = None) -> dict[str, np.ndarray]
 
 def save_checkpoint(run_dir: Path, name: str, params, opt_state, meta: dict[str, Any]) -> None:
     arrays = flatten(params, "params") | flatten(opt_state, "opt")
-    digest = save_tensors(run_dir / f"{name}.safetensors", arrays)
+    staged = run_dir / f"{name}.safetensors.new"
+    digest = save_tensors(staged, arrays)
     text = json.dumps(meta | {"sha256": digest}, indent=2, sort_keys=True)
     _atomic_write(run_dir / f"{name}.json", text.encode())
+    os.replace(staged, run_dir / f"{name}.safetensors")
 
 
-def load_checkpoint(run_dir: Path, name: str, params_template, opt_template
-                    ) -> tuple[Any, Any, dict[str, Any]]:
+def _committed_tensors(run_dir: Path, name: str, sha256: str) -> dict[str, np.ndarray]:
+    """The tensors the JSON committed: in place, or still staged if a kill came first."""
+    staged = run_dir / f"{name}.safetensors.new"
+    if staged.exists() and hashlib.sha256(staged.read_bytes()).hexdigest() == sha256:
+        return load_tensors(staged, sha256)
+    return load_tensors(run_dir / f"{name}.safetensors", sha256)
+
+
+def read_checkpoint(run_dir: Path, name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(meta, named arrays) of a checkpoint, hash-checked."""
     meta_path = run_dir / f"{name}.json"
     if not meta_path.exists():
         raise CheckpointError(f"no checkpoint in {run_dir} (missing {meta_path.name})")
@@ -120,7 +134,12 @@ def load_checkpoint(run_dir: Path, name: str, params_template, opt_template
         raise CheckpointError(f"{meta_path} is not valid JSON ({err})") from None
     if not isinstance(meta, dict) or "sha256" not in meta or "step" not in meta:
         raise CheckpointError(f"{meta_path} lacks 'step' or 'sha256'")
-    arrays = load_tensors(run_dir / f"{name}.safetensors", meta["sha256"])
+    return meta, _committed_tensors(run_dir, name, meta["sha256"])
+
+
+def load_checkpoint(run_dir: Path, name: str, params_template, opt_template
+                    ) -> tuple[Any, Any, dict[str, Any]]:
+    meta, arrays = read_checkpoint(run_dir, name)
     params = unflatten(params_template, arrays, "params")
     opt_state = unflatten(opt_template, arrays, "opt")
     return params, opt_state, meta

@@ -41,7 +41,8 @@ __all__ = ["RunExistsError", "Task", "TrainingDiverged", "build_task", "train"]
 
 log = logging.getLogger(__name__)
 
-RUN_FILES = ("config.json", "checkpoint.safetensors", "checkpoint.json", "metrics.jsonl",
+RUN_FILES = ("config.json", "checkpoint.safetensors", "checkpoint.safetensors.new",
+             "checkpoint.json", "metrics.jsonl",
              "model.safetensors", "ratemaps.npz", "scores.csv", "summary.json", "report.html")
 
 
@@ -322,15 +323,14 @@ def _truncate_metrics(path: Path, step: int) -> None:
 
 def load_params(run_dir: Path) -> dict[str, jax.Array]:
     """The final parameters of a run (model.safetensors), else its last checkpoint."""
-    from gridform.training.checkpoint import load_tensors
+    from gridform.training.checkpoint import load_tensors, read_checkpoint
 
     model = run_dir / "model.safetensors"
     if model.exists():
         arrays = load_tensors(model)
         return {k: jnp.asarray(v) for k, v in arrays.items()}
     if (run_dir / "checkpoint.json").exists():
-        meta = json.loads((run_dir / "checkpoint.json").read_text())
-        arrays = load_tensors(run_dir / "checkpoint.safetensors", meta.get("sha256"))
+        _, arrays = read_checkpoint(run_dir, "checkpoint")
         return {k.removeprefix("params/"): jnp.asarray(v) for k, v in arrays.items()
                 if k.startswith("params/")}
     raise CheckpointError(f"{run_dir} holds no trained parameters (no model.safetensors "
