@@ -4,7 +4,7 @@
 # Needs jax with CUDA (the GPU image ships it) and this package: pip install -e . --no-deps
 set -euo pipefail
 steps=${1:-300}
-python - "$steps" <<'PY'
+${PYTHON:-python3} - "$steps" <<'PY'
 import sys, time, jax, jax.numpy as jnp
 from gridform.training import build_task, load_config
 steps = int(sys.argv[1])

@@ -1,0 +1,157 @@
+"""What one short GPU lease should measure, in order of value, each phase under a deadline.
+
+1. Paper scale: the 4096-unit `paper` preset with the levers that leave the plateau on a CPU
+   (initial place code scaled by 512, Adam with a cosine decay, gradient clipping), trained
+   for as many steps as fit in --train-seconds at the rate measured in a 50-step probe, then
+   evaluated (ratemaps, grid scores, spacing vs theory) and written up as report.html.
+2. Population throughput: K demo-size networks (256 units) trained as one vmapped program,
+   K = 1, 8, 64: network-steps per second (what `gridform sweep --population K` buys on a GPU).
+3. The `demo` preset, unchanged, if time is left.
+
+Everything lands in --out (a few files: the device tool returns at most eight).
+Run `bash benchmarks/gpu_check.sh` first for the plain steps/s of the paper preset.
+
+    python benchmarks/gpu_session.py --out DIR [--train-seconds 240] [--budget 420] [--small]
+
+``--small`` shrinks every size, for a dry run on a CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+
+from gridform.training import build_task, evaluate_run, load_config, train
+
+T0 = time.perf_counter()
+
+
+def left(budget: float) -> float:
+    return budget - (time.perf_counter() - T0)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.perf_counter() - T0:6.1f} s] {msg}", flush=True)
+
+
+def population(out: Path, small: bool, budget: float) -> None:
+    from gridform.sweep import train_population
+
+    steps = 40 if small else 800
+    rows = []
+    # pay the device's one-time start-up (CUDA context, cuBLAS handles) before timing
+    train_population([load_config("demo", overrides=["n_hidden=32", "steps=2"])])
+    for k in (1, 8) if small else (1, 8, 64):
+        if left(budget) < 60:
+            log(f"population K={k}: skipped, {left(budget):.0f} s left")
+            break
+        sets = ["n_hidden=32"] if small else []
+        configs = [load_config("demo", overrides=[*sets, f"steps={steps}", f"seed={s}"])
+                   for s in range(k)]
+        # each call compiles its own program: the difference of two lengths is the steady rate
+        short = train_population([c.model_copy(update={"steps": steps // 4}) for c in configs])
+        res = train_population(configs)
+        dt = res["seconds"] - short["seconds"]
+        rate = k * (steps - steps // 4) / dt
+        rows.append({"K": k, "steps": steps, "seconds_incl_compile": res["seconds"],
+                     "steady_network_steps_per_s": rate, "steady_steps_per_s": rate / k})
+        log(f"population K={k}: {rate:.0f} network-steps/s steady ({rate / k:.0f} steps/s "
+            f"per program; {res['seconds']:.1f} s for {steps} steps incl. compilation)")
+    (out / "population.json").write_text(json.dumps(rows, indent=1))
+
+
+def paper_scale(out: Path, small: bool, train_seconds: float, budget: float) -> None:
+    sets = ["init_input_scale=512", "learning_rate=3e-4", "lr_schedule='cosine'",
+            "grad_clip=1.0", "eval_batches=50"]
+    if small:
+        sets += ["n_hidden=64", "batch_size=50"]
+    probe_cfg = load_config("paper", overrides=sets)
+    task = build_task(probe_cfg)
+    params, opt = task.init()
+    step = task.make_step()
+    params, opt, loss = step(params, opt, jnp.asarray(0))
+    loss.block_until_ready()
+    t = time.perf_counter()
+    for i in range(1, 51):
+        params, opt, loss = step(params, opt, jnp.asarray(i))
+    loss.block_until_ready()
+    rate = 50 / (time.perf_counter() - t)
+    del params, opt
+    train_seconds = min(train_seconds, left(budget) - 90)
+    steps = max(100, int(rate * train_seconds * 0.9) // 100 * 100)
+    log(f"paper scale: {rate:.1f} steps/s in the probe -> {steps} steps "
+        f"(~{steps / rate:.0f} s)")
+    every = max(100, steps // 5)
+    cfg = load_config("paper", overrides=[*sets, f"steps={steps}", f"checkpoint_every={every}"])
+    run = Path("/tmp/gpu-paper-run")
+    shutil.rmtree(run, ignore_errors=True)
+    try:
+        res = train(cfg, run)
+        log(f"paper scale: trained {steps} steps in {res['seconds']:.0f} s, "
+            f"error {res['error_cm']:.1f} cm")
+    except Exception as e:  # a divergence keeps the last checkpoint: evaluate that
+        log(f"paper scale: training stopped: {e}")
+    shutil.copy(run / "metrics.jsonl", out / "paper_metrics.jsonl")
+    ev = evaluate_run(run)
+    log("paper scale summary: " + json.dumps(ev.summary))
+    (out / "paper_summary.json").write_text(json.dumps(ev.summary, indent=1))
+    shutil.copy(run / "ratemaps.npz", out / "paper_ratemaps.npz")
+    try:
+        from gridform.report import write_report
+
+        write_report(run, run / "report.html")
+        shutil.copy(run / "report.html", out / "paper_report.html")
+    except Exception:
+        traceback.print_exc()
+
+
+def demo(out: Path, small: bool, budget: float) -> None:
+    sets = ["n_hidden=32", "steps=200"] if small else []
+    cfg = load_config("demo", overrides=sets)
+    run = Path("/tmp/gpu-demo-run")
+    shutil.rmtree(run, ignore_errors=True)
+    res = train(cfg, run)
+    ev = evaluate_run(run)
+    summary = ev.summary | {"train_seconds": res["seconds"]}
+    log("demo preset on the GPU: " + json.dumps(summary))
+    (out / "demo_summary.json").write_text(json.dumps(summary, indent=1))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--train-seconds", type=float, default=240.0)
+    p.add_argument("--budget", type=float, default=420.0, help="seconds for all phases")
+    p.add_argument("--small", action="store_true")
+    p.add_argument("--phases", default="paper,population,demo")
+    a = p.parse_args()
+    a.out.mkdir(parents=True, exist_ok=True)
+    log(f"devices: {jax.devices()}")
+    phases = [("paper scale", lambda: paper_scale(a.out, a.small, a.train_seconds, a.budget)),
+              ("population", lambda: population(a.out, a.small, a.budget)),
+              ("demo", lambda: demo(a.out, a.small, a.budget))]
+    for (name, fn), need in zip(phases, (150, 60, 120), strict=True):
+        if name.split()[0] not in a.phases:
+            continue
+        if left(a.budget) < need:
+            log(f"{name}: skipped, {left(a.budget):.0f} s left")
+            continue
+        try:
+            fn()
+        except Exception:
+            log(f"{name}: failed")
+            traceback.print_exc()
+    log("done")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
