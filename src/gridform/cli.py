@@ -402,13 +402,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: 0.1)")
     p.set_defaults(func=cmd_sweep_report)
 
+    from gridform.data.cli import add_data_commands
     from gridform.training.cli import add_training_commands
 
     add_training_commands(sub)
+    add_data_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from gridform.data.extras import MissingExtraError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -416,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("default")
             return int(args.func(args) or 0)
     except (UsageError, ValueError, TypeError, FileNotFoundError, FloatingPointError,
-            OSError) as err:
+            OSError, MissingExtraError) as err:
         print(f"gridform: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -51,3 +51,62 @@ def plot_spectrum(k, power, k_star: float | None = None, ax=None, label: str = "
     ax.set_xlim(0, 4 * (k_star or 10))
     ax.legend(fontsize=7)
     return ax.figure
+
+
+def plot_assumptions(report, maps: Ratemaps, n_examples: int = 4):
+    """Six panels: covariance kernel, its radial spectrum, the spread of Sigma(x, x + d) by
+    lag, the null of the translation-invariance test, and example centre-surround fits."""
+    s = report.summary
+    fig, axes = plt.subplots(2, 4, figsize=(14, 6.6))
+    ax = axes[0, 0]
+    kern = report.kernel
+    h, w = kern.shape
+    dx = float(maps.x_centers[1] - maps.x_centers[0])
+    dy = float(maps.y_centers[1] - maps.y_centers[0])
+    ext = (-(w // 2) * dx, (w // 2) * dx, -(h // 2) * dy, (h // 2) * dy)
+    ax.imshow(kern, origin="lower", extent=ext, cmap="RdBu_r",
+              vmin=-np.abs(kern).max(), vmax=np.abs(kern).max())
+    ax.set_title("translation-averaged covariance")
+    ax.set_xlabel("lag x (m)")
+    ax.set_ylabel("lag y (m)")
+    ax = axes[0, 1]
+    keep = report.k > 0
+    ax.plot(report.k[keep], report.power[keep], color="k")
+    if s["k_star"] is not None:
+        ax.axvline(s["k_star"], color="C3", ls="--",
+                   label=f"k* = {s['k_star']:.2f} rad/m\nspacing {s['predicted_spacing_m']:.3f} m")
+        ax.legend(fontsize=8)
+    ax.set_title("radial spectrum" + ("" if s["ring"] else " (no ring)"))
+    ax.set_xlabel("k (rad/m)")
+    ax = axes[0, 2]
+    lags = np.array(report.extra["lags"])
+    dist = np.hypot(lags[:, 0] * dy, lags[:, 1] * dx)
+    ax.scatter(dist, report.spread_by_lag, s=8, color="k")
+    ax.set_title("spread of Sigma(x, x+d) across regions")
+    ax.set_xlabel("|d| (m)")
+    ax = axes[0, 3]
+    ti = s["translation_invariance"]
+    ax.hist(report.null, bins=30, color="0.7", label="shifted-cells null")
+    ax.axvline(ti["statistic"], color="C3", label=f"observed (p = {ti['p_value']:.3g})")
+    ax.set_title("translation invariant" if s["translation_invariant"]
+                 else "NOT translation invariant")
+    ax.legend(fontsize=8)
+    fitted = [c for c in report.cells if "dog_sigma1_m" in c]
+    fitted.sort(key=lambda c: c["p_value"])
+    picks = fitted[: n_examples // 2] + fitted[::-1][: n_examples - n_examples // 2]
+    for ax, c in zip(axes[1], picks, strict=False):
+        m = maps.rates[c["cell"]]
+        ax.imshow(m, origin="lower", cmap="jet",
+                  extent=(maps.x_centers[0], maps.x_centers[-1], maps.y_centers[0],
+                          maps.y_centers[-1]))
+        ax.set_title(f"cell {c['cell']}: surround {'yes' if c['surround'] else 'no'}\n"
+                     f"p = {c['p_value']:.2g}, depth {c['surround_depth']:.2f}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes[1, len(picks):]:
+        ax.axis("off")
+    fig.suptitle(f"{s['n_cells']} place cells: centre-surround in "
+                 f"{100 * s['surround_fraction']:.0f}% of fitted cells, "
+                 f"{100 * s['multi_field_fraction']:.0f}% multi-field")
+    fig.tight_layout()
+    return fig

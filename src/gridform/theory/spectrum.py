@@ -23,6 +23,7 @@ __all__ = [
     "CovarianceKernel",
     "TheoryPrediction",
     "grid_spacing",
+    "kernel_from_maps",
     "plane_wave_period",
     "predict",
     "radial_profile",
@@ -235,8 +236,17 @@ def spatial_covariance(place_cells: PlaceCells, bins: int | tuple[int, int] = 44
     P = np.asarray(place_cells.encode(grid), dtype=np.float64)  # (n_pos, n_p)
     if centre:
         P = P - P.mean(axis=0, keepdims=True)
-    maps = P.T.reshape(place_cells.n_cells, n_y, n_x)
-    n_p = place_cells.n_cells
+    return kernel_from_maps(P.T.reshape(place_cells.n_cells, n_y, n_x), box)
+
+
+def kernel_from_maps(maps: np.ndarray, box) -> CovarianceKernel:
+    """The translation-averaged covariance kernel of maps (cell, y, x) covering ``box``.
+
+    The maps are used as given (centre them first for the theory's covariance). Used for
+    simulated codes (:func:`spatial_covariance`) and recorded ones alike.
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    n_p, n_y, n_x = maps.shape
     dx, dy = box.width / n_x, box.height / n_y
     if box.periodic:
         f = np.fft.fft2(maps)

@@ -14,7 +14,16 @@ def cmd_train(args) -> int:
 
     if args.preset not in PRESETS:
         raise ValueError(f"unknown preset {args.preset!r}")
-    config = load_config(args.preset, args.config, args.set, steps=args.steps, seed=args.seed)
+    sets = list(args.set)
+    if args.targets:
+        from gridform.data.recorded import load_place_cell_maps
+
+        target = Path(args.targets).resolve()
+        n = load_place_cell_maps(target).n_cells
+        sets += [f"place_cell_file='{target}'", f"n_place_cells={n}"]
+    if args.trajectories:
+        sets.append(f"trajectory_file='{Path(args.trajectories).resolve()}'")
+    config = load_config(args.preset, args.config, sets, steps=args.steps, seed=args.seed)
     out = Path(args.out)
     print(f"training {config.run_id()} ({config.steps} steps) -> {out}")
     result = train(config, out, resume=args.resume, force=args.force, progress=True)
@@ -24,18 +33,55 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    if args.trajectory:
+        return _evaluate_along(args)
     from gridform.training.evaluate import evaluate_run
 
     ev = evaluate_run(Path(args.run_dir), n_batches=args.batches, bins=args.bins)
-    s = ev.summary
-    print(f"evaluated {args.run_dir}: {s['n_active']}/{s['n_units']} active units, "
+    _print_summary(args.run_dir, ev.summary)
+    return 0
+
+
+def _print_summary(where, s) -> None:
+    print(f"evaluated {where}: {s['n_active']}/{s['n_units']} active units, "
           f"decoding error {s['error_cm']:.1f} cm")
     for k in ("frac_above_0.3", "frac_above_0.8", "frac_above_0.3_minmax",
               "frac_above_0.8_minmax", "mean_pairwise_corr", "median_spacing_m",
               "predicted_spacing_m"):
-        if k in s:
+        if k in s and s[k] is not None:
             print(f"  {k:<24} {s[k]:.3f}")
+
+
+def _evaluate_along(args) -> int:
+    from gridform._io import write_json
+    from gridform.data.paths import load_path
+    from gridform.training.evaluate import summarise
+    from gridform.training.loop import build_task, load_params, read_run_config
+
+    run = Path(args.run_dir)
+    config = read_run_config(run)
+    out = Path(args.out) if args.out else run / f"along-{Path(args.trajectory).stem}"
+    if (out / "summary.json").exists() and not args.force:
+        raise FileExistsError(f"{out} already holds an evaluation; pass --force to replace it")
+    task = build_task(config)
+    path = load_path(args.trajectory)
+    ev = summarise(task, *_along(task, load_params(run), path, args.bins))
+    out.mkdir(parents=True, exist_ok=True)
+    ev.ratemaps.save(out / "ratemaps.npz")
+    if ev.scores is not None:
+        ev.scores.to_csv(out / "scores.csv")
+    write_json(out / "summary.json", ev.summary | {"trajectory": str(args.trajectory),
+                                                  "duration_s": float(path.times[-1]
+                                                                      - path.times[0])})
+    _print_summary(f"{run} along {args.trajectory} -> {out}", ev.summary)
     return 0
+
+
+def _along(task, params, path, bins):
+    from gridform.data.paths import network_ratemaps
+
+    maps, err = network_ratemaps(task, params, path, bins)
+    return maps, err
 
 
 def add_training_commands(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +98,10 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=None, help="number of training steps")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--targets", default=None, help="recorded place cells (.npz ratemaps or "
+                   ".nwb) as the training targets instead of simulated ones")
+    p.add_argument("--trajectories", default=None, help="gridform trajectory .npz (gridform "
+                   "import-trajectory): train on windows of it instead of the random walk")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--resume", action="store_true", help="continue the run in --out")
     g.add_argument("--force", action="store_true", help="start over, replacing the run")
@@ -62,4 +112,10 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir")
     p.add_argument("--batches", type=int, default=None, help="evaluation batches")
     p.add_argument("--bins", type=int, default=20, help="ratemap bins per side")
+    p.add_argument("--trajectory", default=None, help="evaluate along this trajectory "
+                   "(gridform .npz) instead of fresh random walks")
+    p.add_argument("--out", default=None, help="with --trajectory: where to write "
+                   "(default RUN_DIR/along-NAME)")
+    p.add_argument("--force", action="store_true", help="with --trajectory: replace an "
+                   "earlier evaluation in --out")
     p.set_defaults(func=cmd_evaluate)

@@ -39,6 +39,13 @@ class TrainConfig(BaseModel):
     place_cell_kind: Literal["gaussian", "dos", "dog", "dog_unnormalised"] = "dos"
     sigma: float = Field(0.12, gt=0, description="m, place-cell width sigma1")
     surround_scale: float = Field(2.0, gt=1, description="sigma2^2/sigma1^2")
+    place_cell_file: str | None = Field(
+        None, description="ratemaps (.npz, or .nwb with units and positions) of recorded "
+        "place cells used as the targets instead of simulated ones; n_place_cells must "
+        "equal its number of cells (the CLI's --targets sets both)")
+    trajectory_file: str | None = Field(
+        None, description="a gridform trajectory .npz (gridform import-trajectory): "
+        "training windows are drawn from it instead of the simulated random walk")
     # network
     cell: Literal["rnn", "lstm", "gru"] = "rnn"
     activation: Literal["relu", "tanh", "sigmoid", "linear"] = "relu"

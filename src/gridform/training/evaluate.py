@@ -22,7 +22,7 @@ from gridform.analysis.scores import GridScores, score_ratemaps
 from gridform.theory.spectrum import predict
 
 __all__ = ["Evaluation", "active_units", "evaluate_params", "evaluate_run",
-           "mean_pairwise_correlation"]
+           "mean_pairwise_correlation", "summarise"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,17 +73,28 @@ def evaluate_params(task, params, n_batches: int = 100, bins: int = 20,
         hs, pos, err = run(jax.random.fold_in(key, b))
         acc.add(np.asarray(pos), np.asarray(hs, dtype=np.float32))
         errs.append(float(err))
-    maps = acc.result()
+    return summarise(task, acc.result(), float(np.mean(errs)))
+
+
+def summarise(task, maps: Ratemaps, error_m: float) -> Evaluation:
+    """Score the units' ratemaps and summarise them beside the decoding error (m)."""
+    c = task.config
     active = active_units(maps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scores = score_ratemaps(maps) if active.any() else None
-    pred = predict(c.place_cell_kind, c.sigma, c.surround_scale)
+    if c.place_cell_file is None:
+        predicted = predict(c.place_cell_kind, c.sigma, c.surround_scale).grid_spacing_m
+    else:  # recorded targets: the ring of their own covariance, if they have one
+        from gridform.data.assumptions import covariance_spectrum
+
+        pc = task.place_cells
+        predicted = covariance_spectrum(pc.maps, task.box.periodic)["predicted_spacing_m"]
     summary: dict[str, Any] = {
-        "error_cm": 100 * float(np.mean(errs)),
+        "error_cm": 100 * error_m,
         "n_units": c.n_hidden,
         "n_active": int(active.sum()),
-        "predicted_spacing_m": pred.grid_spacing_m,
+        "predicted_spacing_m": predicted,
         "mean_pairwise_corr": mean_pairwise_correlation(maps.select(active))
         if active.sum() > 1 else float("nan"),
     }

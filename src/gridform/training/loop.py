@@ -34,8 +34,8 @@ from gridform.training.checkpoint import (
     save_checkpoint,
     save_tensors,
 )
-from gridform.training.config import TrainConfig
-from gridform.trajectories import MotionModel, simulate_trajectories
+from gridform.training.config import ConfigError, TrainConfig
+from gridform.trajectories import MotionModel, Trajectories, simulate_trajectories
 
 __all__ = ["RunExistsError", "Task", "TrainingDiverged", "build_task", "train"]
 
@@ -66,6 +66,7 @@ class Task:
     init_key: jax.Array
     data_key: jax.Array
     eval_key: jax.Array
+    recorded: tuple[jax.Array, jax.Array] | None = None  # (positions, velocities) of a path
 
     @property
     def matmul_dtype(self):
@@ -83,11 +84,24 @@ class Task:
 
     def _trajectories(self, key, batch_size=None, centers=None):
         c = self.config
-        traj = simulate_trajectories(key, self.box, batch_size or c.batch_size,
-                                     c.sequence_length, self.motion)
+        if self.recorded is None:
+            traj = simulate_trajectories(key, self.box, batch_size or c.batch_size,
+                                         c.sequence_length, self.motion)
+        else:
+            traj = self._recorded_windows(key, batch_size or c.batch_size)
         v = traj.velocities * (c.dt if c.velocity_units == "m_per_step" else 1.0)
         p0 = self.place_cells.encode(traj.start_positions, centers) * c.init_input_scale
         return traj, v, p0
+
+    def _recorded_windows(self, key: jax.Array, batch_size: int) -> Trajectories:
+        """Random windows of the recorded path: start indices drawn from ``key``."""
+        pos, vel = self.recorded
+        t = self.config.sequence_length
+        starts = jax.random.randint(key, (batch_size,), 0, vel.shape[0] - t + 1)
+        idx = starts[:, None] + jnp.arange(t)[None, :]
+        v = vel[idx]
+        hd = jnp.arctan2(v[..., 1], v[..., 0])
+        return Trajectories(pos[starts], hd[:, 0], v, pos[idx + 1], hd, self.config.dt)
 
     def training_batch(self, key: jax.Array, centers=None):
         """The batch of :meth:`batch` laid out time-major: (v (T,B,2), p0, targets (T,B,Np)).
@@ -172,15 +186,39 @@ def build_task(config: TrainConfig) -> Task:
     motion = MotionModel(dt=c.dt)
     root = jax.random.key(c.seed)
     k_init, k_pc, k_data, k_eval = jax.random.split(root, 4)
-    pc = PlaceCells.random(k_pc, c.n_place_cells, box, kind=c.place_cell_kind, sigma=c.sigma,
-                           surround_scale=c.surround_scale)
+    recorded = None
+    if c.place_cell_file is not None:
+        from gridform.data.recorded import RecordedPlaceCells, load_place_cell_maps
+
+        pc = RecordedPlaceCells(load_place_cell_maps(c.place_cell_file), box)
+        if pc.n_cells != c.n_place_cells:
+            raise ConfigError(f"n_place_cells: {c.n_place_cells}, but place_cell_file "
+                              f"{c.place_cell_file} holds {pc.n_cells} cells")
+    else:
+        pc = PlaceCells.random(k_pc, c.n_place_cells, box, kind=c.place_cell_kind,
+                               sigma=c.sigma, surround_scale=c.surround_scale)
+    if c.trajectory_file is not None:
+        from gridform.data.paths import load_path
+
+        path = load_path(c.trajectory_file)
+        if path.box != box:
+            raise ConfigError(f"trajectory_file: recorded in a {path.box.width} x "
+                              f"{path.box.height} m {path.box.boundary} box, but the config's "
+                              f"box is {box.width} x {box.height} m {box.boundary}")
+        if not (path.uniform and abs(path.dt - c.dt) < 1e-9):
+            path = path.resample(c.dt)
+        if path.n <= c.sequence_length:
+            raise ConfigError(f"trajectory_file: {path.n} samples at dt = {c.dt} s, fewer "
+                              f"than one sequence of {c.sequence_length} steps")
+        recorded = (jnp.asarray(path.positions, jnp.float32),
+                    jnp.asarray(path.velocities(), jnp.float32))
     lr: Any = c.learning_rate
     if c.lr_schedule == "cosine":
         lr = optax.cosine_decay_schedule(c.learning_rate, c.steps, alpha=0.05)
     opt = optax.adam(lr) if c.optimizer == "adam" else optax.rmsprop(lr)
     if c.grad_clip > 0:
         opt = optax.chain(optax.clip_by_global_norm(c.grad_clip), opt)
-    return Task(c, box, motion, pc, opt, k_init, k_data, k_eval)
+    return Task(c, box, motion, pc, opt, k_init, k_data, k_eval, recorded)
 
 
 # ---------------------------------------------------------------------------------
@@ -227,6 +265,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     """Train and return the final metrics. See the module docstring for determinism."""
     run_dir = Path(run_dir)
     prepare_run_dir(config, run_dir, resume, force)
+    task = build_task(config)  # before anything is written: bad data files fail here
     if force:
         for name in RUN_FILES:
             p = run_dir / name
@@ -235,7 +274,6 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
         if (run_dir / "evaluations").exists():
             shutil.rmtree(run_dir / "evaluations")
     run_dir.mkdir(parents=True, exist_ok=True)
-    task = build_task(config)
     params, opt_state = task.init()
     start = 0
     if resume and (run_dir / "checkpoint.json").exists():

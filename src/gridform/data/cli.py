@@ -1,0 +1,160 @@
+"""``gridform assumptions``, ``gridform import-trajectory``, ``gridform export-nwb``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["add_data_commands", "box_from_args"]
+
+
+def box_from_args(args):
+    from gridform.environment import Box
+
+    if args.box is None:
+        return None
+    return Box(float(args.box[0]), float(args.box[1]), args.boundary)
+
+
+def cmd_assumptions(args) -> int:
+    from gridform.data.assumptions import test_assumptions, write_assumptions
+    from gridform.data.recorded import load_place_cell_maps
+
+    out = Path(args.out)
+    if (out / "assumptions.json").exists() and not args.force:
+        raise FileExistsError(f"{out} already holds an assumptions report; pass --force to "
+                              "replace it")
+    maps = load_place_cell_maps(args.place_cells, bins=args.bins)
+    report = test_assumptions(maps, periodic=args.periodic, max_lag=args.max_lag,
+                              margin=args.margin, shuffles=args.shuffles, seed=args.seed,
+                              alpha=args.alpha)
+    write_assumptions(report, maps, out, force=args.force)
+    s = report.summary
+    ti = s["translation_invariance"]
+    print(f"{s['n_cells']} cells on {s['bins'][0]} x {s['bins'][1]} bins -> {out}")
+    print(f"  translation invariant: {'yes' if s['translation_invariant'] else 'NO'} "
+          f"(statistic {ti['statistic']:.3f}, null median {ti['null_median']:.3f}, "
+          f"p = {ti['p_value']:.3g})")
+    print(f"  centre-surround: {'yes' if s['centre_surround'] else 'NO'} "
+          f"({100 * s['surround_fraction']:.0f}% of {s['n_cells_fitted']} fitted cells have "
+          f"a significant surround; {100 * s['multi_field_fraction']:.0f}% multi-field)")
+    if s["ring"]:
+        print(f"  ring k* = {s['k_star']:.2f} rad/m: predicted grid spacing "
+              f"{s['predicted_spacing_m']:.3f} m")
+    else:
+        print(f"  no ring (spectrum peaks at k = {s['k_peak']:.2f} rad/m): no grid spacing "
+              "is predicted")
+    return 0
+
+
+def cmd_import_trajectory(args) -> int:
+    from gridform.data.paths import load_path
+
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise ValueError(f"--out must end in .npz, got {out}")
+    if out.exists() and not args.force:
+        raise FileExistsError(f"{out} exists; pass --force to replace it")
+    cols = tuple(c.strip() for c in args.columns.split(","))
+    if len(cols) != 3:
+        raise ValueError(f"--columns needs three names (time, x, y), got {args.columns!r}")
+    path = load_path(args.source, box_from_args(args), origin=args.origin, units=args.units,
+                     columns=cols, series=args.series, max_speed=args.max_speed)
+    if args.dt is not None:
+        path = path.resample(args.dt)
+    path.save(out)
+    print(f"{path.n} samples over {path.times[-1] - path.times[0]:.1f} s (dt {path.dt:.4g} s) "
+          f"in a {path.box.width} x {path.box.height} m {path.box.boundary} box -> {out}")
+    return 0
+
+
+def cmd_export_nwb(args) -> int:
+    import csv
+
+    import numpy as np
+
+    from gridform.analysis.ratemaps import load_ratemaps
+    from gridform.data.nwb import write_nwb
+    from gridform.data.paths import load_path
+
+    src = Path(args.source)
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise FileExistsError(f"{out} exists; pass --force to replace it")
+    scores = None
+    if src.is_dir():
+        maps_path = src / "ratemaps.npz"
+        if not maps_path.exists():
+            raise FileNotFoundError(f"{src} has no ratemaps.npz: run gridform evaluate first")
+        maps = load_ratemaps(maps_path)
+        if (src / "scores.csv").exists():
+            with open(src / "scores.csv", newline="") as f:
+                rows = list(csv.DictReader(f))
+            scores = {}
+            for key in rows[0] if rows else []:
+                if key == "cell":
+                    continue
+                try:
+                    scores[key] = np.array([float(r[key]) if r[key] else np.nan for r in rows])
+                except ValueError:
+                    continue
+    else:
+        maps = load_ratemaps(src)
+    traj = load_path(args.trajectory) if args.trajectory else None
+    write_nwb(out, trajectory=traj, ratemaps=maps, scores=scores,
+              description=args.description, overwrite=args.force)
+    print(f"{maps.n_cells} ratemaps{' + scores' if scores else ''}"
+          f"{' + trajectory' if traj is not None else ''} -> {out}")
+    return 0
+
+
+def add_data_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("assumptions", help="test the theory's assumptions on place cells",
+                       description="Translation invariance of the population covariance "
+                       "(against a shifted-cells null), centre-surround fits of single "
+                       "cells, the spectrum's ring and its predicted grid spacing. Writes "
+                       "DIR/assumptions.json, cells.csv and assumptions.png.")
+    p.add_argument("place_cells", help="ratemaps .npz (cell, y, x) or .nwb (units + "
+                   "positions, or stored ratemaps)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--bins", type=int, default=32, help="bins per side when computing "
+                   "ratemaps from spikes")
+    p.add_argument("--shuffles", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--margin", type=float, default=0.15, help="fraction of the box at each "
+                   "wall left out of the invariance test")
+    p.add_argument("--max-lag", type=float, default=None, help="largest lag tested, m "
+                   "(default 15%% of the box)")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--periodic", action="store_true", help="the maps cover a torus")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_assumptions)
+
+    p = sub.add_parser("import-trajectory", help="CSV / NPZ / NWB trajectory -> gridform .npz",
+                       description="Checks (NaNs, jumps, positions outside the box), converts "
+                       "to metres with the origin at the box centre, optionally resamples.")
+    p.add_argument("source")
+    p.add_argument("--out", required=True, help="gridform trajectory .npz")
+    p.add_argument("--box", nargs=2, type=float, metavar=("WIDTH", "HEIGHT"), default=None,
+                   help="arena size in metres (not needed for gridform's own files or NWB "
+                   "files written by gridform)")
+    p.add_argument("--boundary", choices=("walls", "periodic"), default="walls")
+    p.add_argument("--origin", choices=("centre", "corner"), default="centre")
+    p.add_argument("--units", choices=("m", "cm", "mm"), default="m")
+    p.add_argument("--columns", default="t,x,y", help="CSV columns for time, x, y")
+    p.add_argument("--series", default=None, help="NWB SpatialSeries name")
+    p.add_argument("--dt", type=float, default=None, help="resample to this step, s")
+    p.add_argument("--max-speed", type=float, default=5.0, help="m/s; faster steps are "
+                   "reported as tracking jumps")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_import_trajectory)
+
+    p = sub.add_parser("export-nwb", help="ratemaps, scores and a trajectory -> NWB",
+                       description="SOURCE is a run directory (ratemaps.npz and scores.csv "
+                       "from gridform evaluate) or a ratemaps .npz.")
+    p.add_argument("source")
+    p.add_argument("--out", required=True, help="the .nwb file to write")
+    p.add_argument("--trajectory", default=None, help="gridform trajectory .npz to include")
+    p.add_argument("--description", default="gridform export")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_export_nwb)
