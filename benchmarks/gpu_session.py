@@ -113,6 +113,34 @@ def paper_scale(out: Path, small: bool, train_seconds: float, budget: float) -> 
         traceback.print_exc()
 
 
+def loop_overhead(out: Path, small: bool, budget: float) -> None:
+    """Steps/s of the bare jitted step against `train()` (metrics, NaN checks, checkpoints)."""
+    sets = ["n_hidden=64", "batch_size=50"] if small else []
+    steps = 200 if small else 3000
+    task = build_task(load_config("paper", overrides=sets))
+    params, opt = task.init()
+    step = task.make_step()
+    params, opt, loss = step(params, opt, jnp.asarray(0))
+    loss.block_until_ready()
+    t = time.perf_counter()
+    for i in range(1, steps + 1):
+        params, opt, loss = step(params, opt, jnp.asarray(i))
+    loss.block_until_ready()
+    bare = steps / (time.perf_counter() - t)
+    del params, opt
+    cfg = load_config("paper", overrides=[*sets, f"steps={steps}", "checkpoint_every=1000"])
+    run = Path("/tmp/gpu-loop-run")
+    shutil.rmtree(run, ignore_errors=True)
+    res = train(cfg, run)
+    looped = steps / res["seconds"]
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    steady = sorted(r["steps_per_s"] for r in rows[2:])
+    row = {"steps": steps, "bare_steps_per_s": bare, "train_steps_per_s_incl_compile": looped,
+           "train_median_logged_steps_per_s": steady[len(steady) // 2] if steady else None}
+    log("loop overhead: " + json.dumps(row))
+    (out / "loop.json").write_text(json.dumps(row, indent=1))
+
+
 def demo(out: Path, small: bool, budget: float) -> None:
     sets = ["n_hidden=32", "steps=200"] if small else []
     cfg = load_config("demo", overrides=sets)
@@ -131,14 +159,15 @@ def main() -> None:
     p.add_argument("--train-seconds", type=float, default=240.0)
     p.add_argument("--budget", type=float, default=420.0, help="seconds for all phases")
     p.add_argument("--small", action="store_true")
-    p.add_argument("--phases", default="paper,population,demo")
+    p.add_argument("--phases", default="loop,paper,population,demo")
     a = p.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     log(f"devices: {jax.devices()}")
-    phases = [("paper scale", lambda: paper_scale(a.out, a.small, a.train_seconds, a.budget)),
+    phases = [("loop", lambda: loop_overhead(a.out, a.small, a.budget)),
+              ("paper scale", lambda: paper_scale(a.out, a.small, a.train_seconds, a.budget)),
               ("population", lambda: population(a.out, a.small, a.budget)),
               ("demo", lambda: demo(a.out, a.small, a.budget))]
-    for (name, fn), need in zip(phases, (150, 60, 120), strict=True):
+    for (name, fn), need in zip(phases, (40, 150, 60, 120), strict=True):
         if name.split()[0] not in a.phases:
             continue
         if left(a.budget) < need:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import shutil
 import time
@@ -296,25 +295,39 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     t0, t_last, s_last = time.perf_counter(), time.perf_counter(), start
     log_every = max(1, min(50, config.checkpoint_every))
     err_f = float("nan")
+    pending: list[jax.Array] = []  # losses not yet read back to the host
     with open(metrics_path, "a") as mf:
         for i in range(start, config.steps):
             params, opt_state, loss = step_fn(params, opt_state, jnp.asarray(i))
-            loss_f = float(loss)
-            if not math.isfinite(loss_f):
-                raise TrainingDiverged(
-                    f"loss became {loss_f} at step {i + 1}; stopped. The last good "
-                    f"checkpoint (step {last['step']}) is kept in {run_dir}. Lower "
-                    "learning_rate or init_input_scale.")
+            pending.append(loss)
             step = i + 1
+            if bar is not None:
+                bar.update(1)
             logging_step = step % log_every == 0 or step == config.steps
+            ckpt_step = step % config.checkpoint_every == 0 or step == config.steps
+            eval_step = bool(config.eval_every) and step % config.eval_every == 0 \
+                and step < config.steps
+            if not (logging_step or ckpt_step or eval_step or on_step is not None):
+                continue  # let the device run ahead: no host sync on ordinary steps
+            # Every loss since the last read is checked, so a NaN is reported at the step
+            # it appeared, and no checkpoint is ever written from non-finite weights.
+            losses = np.asarray(jnp.stack(pending))
+            pending.clear()
+            bad = ~np.isfinite(losses)
+            if bad.any():
+                j = int(np.argmax(bad))
+                raise TrainingDiverged(
+                    f"loss became {losses[j]} at step {step - losses.size + 1 + j}; stopped. "
+                    f"The last good checkpoint (step {last['step']}) is kept in {run_dir}. "
+                    "Lower learning_rate or init_input_scale.")
+            loss_f = float(losses[-1])
             if logging_step:
                 # decoding error on the next, not yet trained on, batch
                 err_f = float(error_fn(params, jnp.asarray(step)))
+                if bar is not None:
+                    bar.set_postfix(loss=f"{loss_f:.4f}", error_cm=f"{100 * err_f:.1f}")
             if on_step is not None:
                 on_step(step, loss_f, err_f)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss_f:.4f}", error_cm=f"{100 * err_f:.1f}")
             if logging_step:
                 now = time.perf_counter()
                 rate = (step - s_last) / max(now - t_last, 1e-9)
@@ -322,12 +335,12 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
                 mf.write(json.dumps({"step": step, "loss": loss_f, "error_cm": 100 * err_f,
                                      "steps_per_s": rate}) + "\n")
                 mf.flush()
-            if step % config.checkpoint_every == 0 or step == config.steps:
+            if ckpt_step:
                 meta = {"step": step, "loss": loss_f, "error_cm": 100 * err_f,
                         "config_hash": config.config_hash()}
                 save_checkpoint(run_dir, "checkpoint", params, opt_state, meta)
                 last = meta
-            if config.eval_every and step % config.eval_every == 0 and step < config.steps:
+            if eval_step:
                 from gridform.training.evaluate import evaluate_params
 
                 ev = evaluate_params(task, params, n_batches=config.eval_batches, bins=20)
