@@ -42,6 +42,36 @@ def log(msg: str) -> None:
     print(f"[{time.perf_counter() - T0:6.1f} s] {msg}", flush=True)
 
 
+def time_steps(task, steps: int):
+    """Steps/s of the jitted training step over ``steps`` steps after the compiling one.
+
+    Returns ``(rate, params, loss)``.
+    """
+    params, opt = task.init()
+    step = task.make_step()
+    params, opt, loss = step(params, opt, jnp.asarray(0))
+    loss.block_until_ready()
+    t = time.perf_counter()
+    for i in range(1, steps + 1):
+        params, opt, loss = step(params, opt, jnp.asarray(i))
+    loss.block_until_ready()
+    return steps / (time.perf_counter() - t), params, loss
+
+
+def check(out: Path, steps: int) -> None:
+    """gpu_check.sh: the paper preset's step rate in fp32 and bf16, loss and error after."""
+    lines = []
+    for dtype in ("float32", "bfloat16"):
+        task = build_task(load_config("paper", overrides=[f"matmul_dtype='{dtype}'"]))
+        rate, params, loss = time_steps(task, steps)
+        err = task.make_error()(params, jnp.asarray(steps + 1))
+        lines.append(f"paper preset ({dtype} matmuls, {task.config.n_hidden} units, batch "
+                     f"{task.config.batch_size}): {rate:.1f} steps/s, loss {float(loss):.4f}, "
+                     f"decoding error {100 * float(err):.1f} cm after {steps} steps")
+        print(lines[-1], flush=True)
+    (out / "gpu_check.txt").write_text("\n".join(lines) + "\n")
+
+
 def population(out: Path, small: bool, budget: float) -> None:
     from gridform.sweep import train_population
 
@@ -73,18 +103,7 @@ def paper_scale(out: Path, small: bool, train_seconds: float, budget: float) -> 
             "grad_clip=1.0", "eval_batches=50"]
     if small:
         sets += ["n_hidden=64", "batch_size=50"]
-    probe_cfg = load_config("paper", overrides=sets)
-    task = build_task(probe_cfg)
-    params, opt = task.init()
-    step = task.make_step()
-    params, opt, loss = step(params, opt, jnp.asarray(0))
-    loss.block_until_ready()
-    t = time.perf_counter()
-    for i in range(1, 51):
-        params, opt, loss = step(params, opt, jnp.asarray(i))
-    loss.block_until_ready()
-    rate = 50 / (time.perf_counter() - t)
-    del params, opt
+    rate, _, _ = time_steps(build_task(load_config("paper", overrides=sets)), 50)
     train_seconds = min(train_seconds, left(budget) - 90)
     steps = max(100, int(rate * train_seconds * 0.9) // 100 * 100)
     log(f"paper scale: {rate:.1f} steps/s in the probe -> {steps} steps "
@@ -117,17 +136,7 @@ def loop_overhead(out: Path, small: bool, budget: float) -> None:
     """Steps/s of the bare jitted step against `train()` (metrics, NaN checks, checkpoints)."""
     sets = ["n_hidden=64", "batch_size=50"] if small else []
     steps = 200 if small else 3000
-    task = build_task(load_config("paper", overrides=sets))
-    params, opt = task.init()
-    step = task.make_step()
-    params, opt, loss = step(params, opt, jnp.asarray(0))
-    loss.block_until_ready()
-    t = time.perf_counter()
-    for i in range(1, steps + 1):
-        params, opt, loss = step(params, opt, jnp.asarray(i))
-    loss.block_until_ready()
-    bare = steps / (time.perf_counter() - t)
-    del params, opt
+    bare, _, _ = time_steps(build_task(load_config("paper", overrides=sets)), steps)
     cfg = load_config("paper", overrides=[*sets, f"steps={steps}", "checkpoint_every=1000"])
     run = Path("/tmp/gpu-loop-run")
     shutil.rmtree(run, ignore_errors=True)
@@ -159,16 +168,20 @@ def main() -> None:
     p.add_argument("--train-seconds", type=float, default=240.0)
     p.add_argument("--budget", type=float, default=420.0, help="seconds for all phases")
     p.add_argument("--small", action="store_true")
-    p.add_argument("--phases", default="loop,paper,population,demo")
+    p.add_argument("--phases", default="loop,paper,population,demo",
+                   help="comma-separated, of: check, loop, paper, population, demo")
+    p.add_argument("--check-steps", type=int, default=300)
     a = p.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     log(f"devices: {jax.devices()}")
-    phases = [("loop", lambda: loop_overhead(a.out, a.small, a.budget)),
+    phases = [("check", lambda: check(a.out, a.check_steps)),
+              ("loop", lambda: loop_overhead(a.out, a.small, a.budget)),
               ("paper scale", lambda: paper_scale(a.out, a.small, a.train_seconds, a.budget)),
               ("population", lambda: population(a.out, a.small, a.budget)),
               ("demo", lambda: demo(a.out, a.small, a.budget))]
-    for (name, fn), need in zip(phases, (40, 150, 60, 120), strict=True):
-        if name.split()[0] not in a.phases:
+    wanted = set(a.phases.split(","))
+    for (name, fn), need in zip(phases, (0, 40, 150, 60, 120), strict=True):
+        if name.split()[0] not in wanted:
             continue
         if left(a.budget) < need:
             log(f"{name}: skipped, {left(a.budget):.0f} s left")

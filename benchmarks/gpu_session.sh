@@ -18,6 +18,6 @@ fi
 export PYTHONUNBUFFERED=1
 nvidia-smi -L 2>/dev/null || true
 python3 -c "import jax, optax; print('jax', jax.__version__, 'optax', optax.__version__, jax.devices())"
-timeout "${CHECK_TIMEOUT:-130}" bash benchmarks/gpu_check.sh "${CHECK_STEPS:-300}" 2>&1 | tee "$out/gpu_check.txt"
+OUT="$out" timeout "${CHECK_TIMEOUT:-130}" bash benchmarks/gpu_check.sh "${CHECK_STEPS:-300}"
 timeout "${SESSION_TIMEOUT:-380}" python3 benchmarks/gpu_session.py --out "$out" \
   --budget "${BUDGET:-350}" --train-seconds "${TRAIN_SECONDS:-190}" "$@" 2>&1 | tee "$out/session_log.txt"
