@@ -98,9 +98,13 @@ def population(out: Path, small: bool, budget: float) -> None:
     (out / "population.json").write_text(json.dumps(rows, indent=1))
 
 
-def paper_scale(out: Path, small: bool, train_seconds: float, budget: float) -> None:
-    sets = ["init_input_scale=512", "learning_rate=3e-4", "lr_schedule='cosine'",
-            "grad_clip=1.0", "eval_batches=50"]
+LEVERS = ("init_input_scale=512;learning_rate=3e-4;lr_schedule='cosine';grad_clip=1.0;"
+          "eval_batches=50")
+
+
+def paper_scale(out: Path, small: bool, train_seconds: float, budget: float,
+                levers: str = LEVERS) -> None:
+    sets = [s for s in levers.split(";") if s]
     if small:
         sets += ["n_hidden=64", "batch_size=50"]
     rate, _, _ = time_steps(build_task(load_config("paper", overrides=sets)), 50)
@@ -171,12 +175,15 @@ def main() -> None:
     p.add_argument("--phases", default="loop,paper,population,demo",
                    help="comma-separated, of: check, loop, paper, population, demo")
     p.add_argument("--check-steps", type=int, default=300)
+    p.add_argument("--paper-set", default=LEVERS, help="';'-separated overrides of the paper "
+                   "preset for the paper-scale run ('' for the reference recipe)")
     a = p.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     log(f"devices: {jax.devices()}")
     phases = [("check", lambda: check(a.out, a.check_steps)),
               ("loop", lambda: loop_overhead(a.out, a.small, a.budget)),
-              ("paper scale", lambda: paper_scale(a.out, a.small, a.train_seconds, a.budget)),
+              ("paper scale", lambda: paper_scale(a.out, a.small, a.train_seconds, a.budget,
+                                                 a.paper_set)),
               ("population", lambda: population(a.out, a.small, a.budget)),
               ("demo", lambda: demo(a.out, a.small, a.budget))]
     wanted = set(a.phases.split(","))
