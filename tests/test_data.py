@@ -357,7 +357,8 @@ def test_train_on_recorded_targets_and_trajectory(tmp_path, agent, capsys):
     first = np.asarray(task._recorded_windows(jax.random.key(5), 4).start_positions)
     for s in first:
         assert np.min(np.linalg.norm(walk.positions - s, axis=1)) < 1e-6
-    assert starts.shape == (200, 64) and np.asarray(targets).shape == (20, 200, 64)
+    b = task.config.batch_size
+    assert starts.shape == (b, 64) and np.asarray(targets).shape == (20, b, 64)
     np.testing.assert_allclose(np.asarray(targets).sum(-1), 1.0, rtol=1e-5)
     assert np.max(np.linalg.norm(v, axis=-1)) / 0.02 < 5.0
     assert main(["evaluate", str(run), "--batches", "2"]) == 0
@@ -505,3 +506,58 @@ def test_jax_encode_is_traceable():
     pos = jnp.array([[0.1, -0.3], [1.09, 1.09], [-1.1, 0.0]])
     np.testing.assert_allclose(np.asarray(f(pos)), np.asarray(pc.encode(pos)), rtol=1e-6)
     np.testing.assert_allclose(np.asarray(f(pos)).sum(-1), 1.0, rtol=1e-5)
+
+
+def test_evaluate_along_a_trajectory_cli(tmp_path, small_run, agent, capsys):
+    task, params, run = small_run
+    path = RecordedPath.from_ratinabox(agent)
+    src = tmp_path / "walk.npz"
+    path.save(src)
+    out = tmp_path / "along"
+    assert main(["evaluate", str(run), "--trajectory", str(src), "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    maps, err = network_ratemaps(task, params, path, bins=20)
+    assert s["error_cm"] == pytest.approx(100 * err, rel=1e-6)
+    assert s["duration_s"] == pytest.approx(59.98, abs=1e-6)
+    got = load_ratemaps(out / "ratemaps.npz").rates
+    assert np.array_equal(np.isnan(got), np.isnan(maps.rates))
+    np.testing.assert_allclose(got, maps.rates, rtol=1e-5, atol=1e-7)
+    before = (out / "summary.json").read_bytes()
+    assert main(["evaluate", str(run), "--trajectory", str(src), "--out", str(out)]) == 2
+    assert (out / "summary.json").read_bytes() == before
+    # a path from another arena is refused
+    other = RecordedPath(path.times, path.positions / 2.2, Box(1.0, 1.0))
+    other.save(tmp_path / "small.npz")
+    assert main(["evaluate", str(run), "--trajectory", str(tmp_path / "small.npz"),
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "1.0 x 1.0 m" in capsys.readouterr().err
+
+
+def test_import_trajectory_from_foreign_nwb(tmp_path):
+    """An NWB file that does not record its box: positions in cm from a corner."""
+    import datetime as dt
+
+    from pynwb import NWBHDF5IO, NWBFile
+    from pynwb.behavior import Position, SpatialSeries
+    from pynwb.file import Subject
+
+    t = 0.02 * np.arange(200)
+    xy_cm = np.c_[20 + 50 * t, 110 + 10 * np.sin(t)]
+    f = NWBFile(session_description="tracking", identifier="x",
+                session_start_time=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+                subject=Subject(subject_id="r1", species="Rattus norvegicus"))
+    beh = f.create_processing_module("behavior", "tracking")
+    beh.add(Position(spatial_series=SpatialSeries(
+        name="led", data=xy_cm, timestamps=t, unit="meters", conversion=0.01,
+        reference_frame="lower-left corner"), name="Position"))
+    src = tmp_path / "foreign.nwb"
+    with NWBHDF5IO(str(src), "w") as io:
+        io.write(f)
+    out = tmp_path / "walk.npz"
+    assert main(["import-trajectory", str(src), "--out", str(out)]) == 2  # no box
+    assert not out.exists()
+    assert main(["import-trajectory", str(src), "--out", str(out), "--box", "2.2", "2.2",
+                 "--origin", "corner", "--dt", "0.04"]) == 0
+    path = load_path(out)
+    assert path.n == 100 and abs(path.dt - 0.04) < 1e-12
+    np.testing.assert_allclose(path.positions[:, 0], 0.2 + 0.5 * path.times - 1.1, atol=1e-9)
