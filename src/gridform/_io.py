@@ -34,16 +34,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
 
 def write_json(path: Path, obj) -> Path:
     """Write JSON atomically (temporary file, then rename); NaN/inf become null."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(clean_json(obj), f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        json.dump(clean_json(obj), f, indent=2, sort_keys=True)
+        f.write("\n")
     return path
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from gridform._io import atomic_path
+
 __all__ = ["SECTIONS", "find_run", "write_report"]
 
 SECTIONS = ("config", "training", "ratemaps", "theory", "claims")
@@ -241,9 +243,8 @@ def write_report(directory: str | Path, out: str | Path | None = None) -> Path:
     page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
             f"<h1>{html.escape(title)}</h1>\n" + "\n".join(parts) + "\n</body></html>\n")
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return out
 
 

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from gridform._io import atomic_path
+
 log = logging.getLogger(__name__)
 
 __all__ = ["TARGETS", "Claim", "read_claims", "reproduce"]
@@ -594,13 +596,11 @@ def reproduce(targets: list[str] | None, out: str | Path, quick: bool = True,
 
 
 def _write_claims(path: Path, claims: list[Claim]) -> None:
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as f:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["target", "claim", "expected", "measured", "pass"])
         for c in claims:
             w.writerow([c.target, c.claim, c.expected, c.measured, "yes" if c.passed else "no"])
-    tmp.replace(path)
 
 
 def read_claims(path: str | Path) -> list[Claim]:

@@ -8,7 +8,6 @@ bins), ``occupancy`` (y, x; number of samples per bin), ``x_centers`` and ``y_ce
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,17 +122,11 @@ class Ratemaps:
         path = Path(path)
         if path.suffix != ".npz":
             raise ValueError(f"ratemaps are saved as .npz, got {path.name!r}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        os.close(fd)
-        try:
-            with open(tmp, "wb") as f:
-                np.savez(f, rates=self.rates.astype(np.float32), occupancy=self.occupancy,
-                         x_centers=self.x_centers, y_centers=self.y_centers)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        from gridform._io import atomic_path
+
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, rates=self.rates.astype(np.float32), occupancy=self.occupancy,
+                     x_centers=self.x_centers, y_centers=self.y_centers)
         return path
 
     @classmethod

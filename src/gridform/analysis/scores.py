@@ -27,7 +27,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -508,20 +507,15 @@ class GridScores:
 
     def to_csv(self, path: str | os.PathLike) -> Path:
         """Write one row per cell, atomically."""
+        from gridform._io import atomic_path
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         cols = self.columns()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".csv.tmp")
-        try:
-            with os.fdopen(fd, "w", newline="") as f:
-                writer = csv.writer(f)
-                writer.writerow(list(cols))
-                for i in range(self.n_cells):
-                    writer.writerow([_fmt(cols[k][i]) for k in cols])
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(list(cols))
+            for i in range(self.n_cells):
+                writer.writerow([_fmt(cols[k][i]) for k in cols])
         return path
 
 

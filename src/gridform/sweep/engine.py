@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gridform._io import write_json
+from gridform._io import atomic_path, write_json
 from gridform.sweep.population import without_seed
 from gridform.sweep.spec import DEFAULT_METRICS, RunSpec, SweepSpec
 
@@ -211,8 +211,7 @@ def write_results(spec: SweepSpec, out: Path, runs: list[RunSpec] | None = None)
         else:
             rec = {"run_id": r.run_id, "status": "pending", "varied": r.varied}
         records.append(rec)
-    tmp = out / "results.csv.tmp"
-    with open(tmp, "w", newline="") as f:
+    with atomic_path(out / "results.csv") as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["run_id", *varied_names, *metrics, "status", "error"])
         for r, rec in zip(runs, records, strict=True):
@@ -220,7 +219,6 @@ def write_results(spec: SweepSpec, out: Path, runs: list[RunSpec] | None = None)
             w.writerow([r.run_id, *(r.varied.get(k, "") for k in varied_names),
                         *(_cell(s.get(m)) for m in metrics), rec["status"],
                         rec.get("error", "")])
-    tmp.replace(out / "results.csv")
     return records
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gridform._io import atomic_path
+
 __all__ = ["condition_table", "write_sweep_report"]
 
 
@@ -107,7 +109,6 @@ def write_sweep_report(sweep_dir: str | Path, threshold: float = 0.3,
             f"sweep</title><style>{_CSS}</style></head><body>\n" + "\n".join(body) +
             "\n</body></html>\n")
     out = sweep_dir / "sweep_report.html"
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return out
