@@ -53,8 +53,7 @@ def _print_summary(where, s) -> None:
 
 
 def _evaluate_along(args) -> int:
-    from gridform._io import write_json
-    from gridform.data.paths import load_path
+    from gridform.data.paths import load_path, network_ratemaps
     from gridform.training.evaluate import summarise
     from gridform.training.loop import build_task, load_params, read_run_config
 
@@ -65,23 +64,11 @@ def _evaluate_along(args) -> int:
         raise FileExistsError(f"{out} already holds an evaluation; pass --force to replace it")
     task = build_task(config)
     path = load_path(args.trajectory)
-    ev = summarise(task, *_along(task, load_params(run), path, args.bins))
-    out.mkdir(parents=True, exist_ok=True)
-    ev.ratemaps.save(out / "ratemaps.npz")
-    if ev.scores is not None:
-        ev.scores.to_csv(out / "scores.csv")
-    write_json(out / "summary.json", ev.summary | {"trajectory": str(args.trajectory),
-                                                  "duration_s": float(path.times[-1]
-                                                                      - path.times[0])})
+    ev = summarise(task, *network_ratemaps(task, load_params(run), path, args.bins))
+    ev.write(out, trajectory=str(args.trajectory),
+             duration_s=float(path.times[-1] - path.times[0]))
     _print_summary(f"{run} along {args.trajectory} -> {out}", ev.summary)
     return 0
-
-
-def _along(task, params, path, bins):
-    from gridform.data.paths import network_ratemaps
-
-    maps, err = network_ratemaps(task, params, path, bins)
-    return maps, err
 
 
 def add_training_commands(sub: argparse._SubParsersAction) -> None:

@@ -32,6 +32,17 @@ class Evaluation:
     active: np.ndarray  # (cell,) bool
     summary: dict[str, Any]
 
+    def write(self, directory: Path, **extra: Any) -> None:
+        """``ratemaps.npz``, ``scores.csv`` and ``summary.json`` (plus ``extra``) in
+        ``directory``, each atomically, the summary last."""
+        from gridform._io import write_json
+
+        directory.mkdir(parents=True, exist_ok=True)
+        self.ratemaps.save(directory / "ratemaps.npz")
+        if self.scores is not None:
+            self.scores.to_csv(directory / "scores.csv")
+        write_json(directory / "summary.json", self.summary | extra)
+
 
 def active_units(maps: Ratemaps, rel_tol: float = 1e-6) -> np.ndarray:
     """Units whose ratemap varies over space (dead or constant units are inactive)."""
@@ -117,7 +128,6 @@ def summarise(task, maps: Ratemaps, error_m: float) -> Evaluation:
 def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 20,
                  write: bool = True) -> Evaluation:
     """Evaluate a run directory; with ``write``, save ratemaps, scores and summary."""
-    from gridform._io import write_json
     from gridform.training.loop import build_task, load_params, read_run_config
 
     run_dir = Path(run_dir)
@@ -135,10 +145,7 @@ def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 
     ev = evaluate_params(task, params, n_batches or config.eval_batches, bins)
     ev.summary["steps"] = steps
     if write:
-        ev.ratemaps.save(run_dir / "ratemaps.npz")
-        if ev.scores is not None:
-            ev.scores.to_csv(run_dir / "scores.csv")
-        write_json(run_dir / "summary.json", ev.summary)
+        ev.write(run_dir)
     return ev
 
 
