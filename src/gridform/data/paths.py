@@ -367,14 +367,11 @@ def network_ratemaps(task, params, path: RecordedPath, bins: int | tuple[int, in
                         f"box; the network was trained in a {box.width} x {box.height} m one")
     p = path if path.uniform and abs(path.dt - c.dt) < 1e-9 else path.resample(c.dt)
     traj = p.windows(c.sequence_length)
-    scale = c.dt if c.velocity_units == "m_per_step" else 1.0
 
     @jax.jit
     def run(v, start, pos):
-        p0 = task.place_cells.encode(start) * c.init_input_scale
-        hs, logits = task.apply(params, v * scale, p0)
-        decoded = task.place_cells.decode(logits)
-        return hs, jnp.linalg.norm(box.displacement(decoded, pos), axis=-1)
+        hs, logits = task.apply(params, *task.network_inputs(v, start))
+        return hs, task.decoding_errors(logits, pos)
 
     acc = RatemapAccumulator(box, c.n_hidden, bins)
     total, count = 0.0, 0

@@ -74,9 +74,7 @@ def evaluate_params(task, params, n_batches: int = 100, bins: int = 20,
     def run(k):
         v, p0, _, positions = task.batch(k)
         hs, logits = task.apply(params, v, p0)
-        decoded = task.place_cells.decode(logits)
-        err = jnp.linalg.norm(task.box.displacement(decoded, positions), axis=-1)
-        return hs, positions, jnp.mean(err)
+        return hs, positions, jnp.mean(task.decoding_errors(logits, positions))
 
     acc = RatemapAccumulator(task.box, c.n_hidden, bins)
     errs = []

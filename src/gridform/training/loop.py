@@ -88,9 +88,20 @@ class Task:
                                          c.sequence_length, self.motion)
         else:
             traj = self._recorded_windows(key, batch_size or c.batch_size)
-        v = traj.velocities * (c.dt if c.velocity_units == "m_per_step" else 1.0)
-        p0 = self.place_cells.encode(traj.start_positions, centers) * c.init_input_scale
+        v, p0 = self.network_inputs(traj.velocities, traj.start_positions, centers)
         return traj, v, p0
+
+    def network_inputs(self, velocities, start_positions, centers=None):
+        """(velocity input, initial place code) the network gets for trajectories with
+        these velocities (m/s) and start positions: the units and scaling of the config."""
+        c = self.config
+        v = velocities * (c.dt if c.velocity_units == "m_per_step" else 1.0)
+        return v, self.place_cells.encode(start_positions, centers) * c.init_input_scale
+
+    def decoding_errors(self, logits, positions) -> jax.Array:
+        """Distance (m) from each true position to the one decoded from the logits."""
+        decoded = self.place_cells.decode(logits)
+        return jnp.linalg.norm(self.box.displacement(decoded, positions), axis=-1)
 
     def _recorded_windows(self, key: jax.Array, batch_size: int) -> Trajectories:
         """Random windows of the recorded path: start indices drawn from ``key``."""
@@ -152,9 +163,7 @@ class Task:
         else:
             data = jnp.mean(jnp.sum((targets - logits) ** 2, axis=-1))
         loss = data + c.weight_decay * jnp.sum(params["w_rec"] ** 2)
-        decoded = self.place_cells.decode(logits)
-        err = jnp.mean(jnp.linalg.norm(self.box.displacement(decoded, positions), axis=-1))
-        return loss, err
+        return loss, jnp.mean(self.decoding_errors(logits, positions))
 
     def make_step(self) -> Callable:
         """Jitted ``(params, opt_state, step) -> (params, opt_state, loss)``.
