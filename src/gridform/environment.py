@@ -61,17 +61,27 @@ class Box:
         return np.array([self.width, self.height])
 
     def wrap(self, positions):
-        """Map positions (..., 2) into the box on a torus; identity for walled boxes."""
+        """Map positions (..., 2) into the box on a torus; identity for walled boxes.
+
+        NumPy input stays NumPy (in its own precision); anything else goes through JAX.
+        """
         if not self.periodic:
             return positions
+        if isinstance(positions, np.ndarray):
+            return np.mod(positions + self.size / 2, self.size) - self.size / 2
         size = jnp.asarray(self.size, dtype=jnp.result_type(positions, jnp.float32))
         return jnp.mod(positions + size / 2, size) - size / 2
 
     def displacement(self, a, b):
-        """Displacement ``a - b`` (..., 2) in metres, the shortest one on a torus."""
+        """Displacement ``a - b`` (..., 2) in metres, the shortest one on a torus.
+
+        NumPy input stays NumPy (in its own precision); anything else goes through JAX.
+        """
         d = a - b
         if not self.periodic:
             return d
+        if isinstance(d, np.ndarray):
+            return d - self.size * np.round(d / self.size)
         size = jnp.asarray(self.size, dtype=jnp.result_type(d, jnp.float32))
         return d - size * jnp.round(d / size)
 

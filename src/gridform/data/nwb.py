@@ -32,7 +32,7 @@ import numpy as np
 
 from gridform.analysis.ratemaps import Ratemaps
 from gridform.data.extras import DataError, require
-from gridform.data.paths import RecordedPath, _wrap
+from gridform.data.paths import RecordedPath
 from gridform.environment import Box
 
 __all__ = ["read_nwb", "read_path", "read_place_cell_maps", "write_nwb"]
@@ -311,7 +311,7 @@ def read_place_cell_maps(path: str | os.PathLike, bins: int = 32, box: Box | Non
         spikes = spikes[(spikes >= tr.times[0]) & (spikes <= tr.times[-1])]
         sp = np.stack([np.interp(spikes, tr.times, u[:, 0]),
                        np.interp(spikes, tr.times, u[:, 1])], axis=1)
-        sp = _wrap(tr.box, sp)
+        sp = tr.box.wrap(sp)
         counts = np.bincount(acc.bin_index(sp), minlength=acc.n_x * acc.n_y)
         with np.errstate(invalid="ignore", divide="ignore"):
             r = np.where(occ >= min_occupancy_s, counts / occ, np.nan)

@@ -42,20 +42,6 @@ Origin = Literal["centre", "corner"]
 FORMAT = "gridform-trajectory-1"
 
 
-def _displacement(box: Box, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a - b`` in float64 numpy, the shortest way round on a torus."""
-    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
-    if box.periodic:
-        d = d - box.size * np.round(d / box.size)
-    return d
-
-
-def _wrap(box: Box, p: np.ndarray) -> np.ndarray:
-    if not box.periodic:
-        return p
-    return np.mod(p + box.size / 2, box.size) - box.size / 2
-
-
 def _to_box_frame(positions: np.ndarray, box: Box, origin: str, units: str) -> np.ndarray:
     if units not in UNITS:
         raise DataError(f"units must be one of {sorted(UNITS)}, got {units!r}")
@@ -117,7 +103,7 @@ class RecordedPath:
                 f"{self.box.height} m box (first: index {i}, {p[i].tolist()}; x spans "
                 f"{lo[0]:.4g}..{hi[0]:.4g}, y spans {lo[1]:.4g}..{hi[1]:.4g}; gridform's "
                 f"origin is the centre of the box).{hint}")
-        step = np.linalg.norm(_displacement(self.box, p[1:], p[:-1]), axis=1)
+        step = np.linalg.norm(self.box.displacement(p[1:], p[:-1]), axis=1)
         speed = step / dt
         if np.any(speed > self.max_speed):
             i = int(np.argmax(speed > self.max_speed))
@@ -219,7 +205,7 @@ class RecordedPath:
         """Positions (n, 2) with torus wrap-arounds undone (the path as walked)."""
         if not self.box.periodic:
             return self.positions
-        steps = _displacement(self.box, self.positions[1:], self.positions[:-1])
+        steps = self.box.displacement(self.positions[1:], self.positions[:-1])
         return np.concatenate([self.positions[:1],
                                self.positions[0] + np.cumsum(steps, axis=0)])
 
@@ -242,7 +228,7 @@ class RecordedPath:
         u = self.unwrapped()
         p = np.stack([np.interp(t, self.times, u[:, 0]), np.interp(t, self.times, u[:, 1])],
                      axis=1)
-        p = _wrap(self.box, p)
+        p = self.box.wrap(p)
         if not self.box.periodic:  # interpolation cannot leave a convex box; guard rounding
             half = self.box.size / 2
             p = np.clip(p, -half, half)
