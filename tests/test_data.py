@@ -4,7 +4,6 @@ and the tests of the theory's assumptions (issue 7)."""
 import builtins
 import json
 import os
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -274,25 +273,37 @@ def test_malformed_nwb_is_reported(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_wrong_position_units_in_nwb(tmp_path):
-    from pynwb import NWBHDF5IO
+def _foreign_nwb(path, data, t, unit="meters", conversion=1.0):
+    """An NWB file written by pynwb directly (not by gridform): it records no box."""
+    import datetime as dt
 
-    f = write_nwb(tmp_path / "p.nwb", trajectory=straight_path())
-    with NWBHDF5IO(str(f), "a") as io:
-        nwb = io.read()
-        series = nwb.processing["behavior"]["Position"]["position"]
-        series.fields["unit"] = "degrees"
-    with NWBHDF5IO(str(f), "r") as io:
-        unit = io.read().processing["behavior"]["Position"]["position"].unit
-    if unit == "degrees":  # pynwb may refuse to change a written attribute
-        with pytest.raises(DataError, match="not a length"):
-            load_path(f)
-    from gridform.data.nwb import _series_arrays
+    from pynwb import NWBHDF5IO, NWBFile
+    from pynwb.behavior import Position, SpatialSeries
+    from pynwb.file import Subject
 
-    class Fake:
-        unit = "volts"
+    f = NWBFile(session_description="tracking", identifier="x",
+                session_start_time=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+                subject=Subject(subject_id="r1", species="Rattus norvegicus"))
+    beh = f.create_processing_module("behavior", "tracking")
+    beh.add(Position(spatial_series=SpatialSeries(
+        name="led", data=data, timestamps=t, unit=unit, conversion=conversion,
+        reference_frame="lower-left corner"), name="Position"))
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(f)
+    return path
+
+
+@pytest.mark.parametrize("unit", ["degrees", "volts"])
+def test_wrong_position_units_in_nwb(tmp_path, capsys, unit):
+    t = 0.02 * np.arange(50)
+    f = _foreign_nwb(tmp_path / "bad.nwb", np.c_[np.linspace(0, 0.9, 50), np.zeros(50)], t,
+                     unit=unit)
     with pytest.raises(DataError, match="not a length"):
-        _series_arrays(Fake(), Path("x.nwb"))
+        load_path(f, Box(2.2, 2.2))
+    out = tmp_path / "walk.npz"
+    assert main(["import-trajectory", str(f), "--out", str(out), "--box", "2.2", "2.2"]) == 2
+    assert f"{unit!r} is not a length" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_missing_extra_names_it(monkeypatch, tmp_path, capsys):
@@ -535,24 +546,9 @@ def test_evaluate_along_a_trajectory_cli(tmp_path, small_run, agent, capsys):
 
 def test_import_trajectory_from_foreign_nwb(tmp_path):
     """An NWB file that does not record its box: positions in cm from a corner."""
-    import datetime as dt
-
-    from pynwb import NWBHDF5IO, NWBFile
-    from pynwb.behavior import Position, SpatialSeries
-    from pynwb.file import Subject
-
     t = 0.02 * np.arange(200)
     xy_cm = np.c_[20 + 50 * t, 110 + 10 * np.sin(t)]
-    f = NWBFile(session_description="tracking", identifier="x",
-                session_start_time=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
-                subject=Subject(subject_id="r1", species="Rattus norvegicus"))
-    beh = f.create_processing_module("behavior", "tracking")
-    beh.add(Position(spatial_series=SpatialSeries(
-        name="led", data=xy_cm, timestamps=t, unit="meters", conversion=0.01,
-        reference_frame="lower-left corner"), name="Position"))
-    src = tmp_path / "foreign.nwb"
-    with NWBHDF5IO(str(src), "w") as io:
-        io.write(f)
+    src = _foreign_nwb(tmp_path / "foreign.nwb", xy_cm, t, conversion=0.01)
     out = tmp_path / "walk.npz"
     assert main(["import-trajectory", str(src), "--out", str(out)]) == 2  # no box
     assert not out.exists()
