@@ -61,8 +61,7 @@ def plot_assumptions(report, maps: Ratemaps, n_examples: int = 4):
     ax = axes[0, 0]
     kern = report.kernel
     h, w = kern.shape
-    dx = float(maps.x_centers[1] - maps.x_centers[0])
-    dy = float(maps.y_centers[1] - maps.y_centers[0])
+    dx, dy = maps.bin_size
     ext = (-(w // 2) * dx, (w // 2) * dx, -(h // 2) * dy, (h // 2) * dy)
     ax.imshow(kern, origin="lower", extent=ext, cmap="RdBu_r",
               vmin=-np.abs(kern).max(), vmax=np.abs(kern).max())

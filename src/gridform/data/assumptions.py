@@ -201,7 +201,7 @@ def centre_surround_fits(maps: Ratemaps, *, alpha: float = 0.05, min_depth: floa
     """Per-cell Gaussian vs difference-of-Gaussians fits of the main field (module doc)."""
     rates = fill_unvisited(maps.rates)
     xs, ys = np.meshgrid(maps.x_centers, maps.y_centers)
-    dx = float(maps.x_centers[1] - maps.x_centers[0])
+    dx = maps.bin_size[0]
     half = 0.5 * min(xs.max() - xs.min(), ys.max() - ys.min())
     out = []
     for i, m in enumerate(rates):

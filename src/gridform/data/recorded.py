@@ -32,11 +32,7 @@ __all__ = ["RecordedPlaceCells", "box_of", "fill_unvisited", "load_place_cell_ma
 
 def box_of(maps: Ratemaps, boundary: str = "walls") -> Box:
     """The box a ratemap grid covers (bin centres plus half a bin at each side)."""
-    dx = float(maps.x_centers[1] - maps.x_centers[0]) if maps.x_centers.size > 1 else 0.0
-    dy = float(maps.y_centers[1] - maps.y_centers[0]) if maps.y_centers.size > 1 else 0.0
-    w = float(maps.x_centers[-1] - maps.x_centers[0]) + dx
-    h = float(maps.y_centers[-1] - maps.y_centers[0]) + dy
-    return Box(w, h, boundary)
+    return Box(maps.width, maps.height, boundary)
 
 
 def fill_unvisited(rates: np.ndarray) -> np.ndarray:
@@ -78,11 +74,10 @@ class RecordedPlaceCells:
     kind: str = "recorded"
 
     def __post_init__(self) -> None:
-        cover = box_of(self.maps, self.box.boundary)
-        tol = 0.51 * max(cover.width / self.maps.x_centers.size,
-                         cover.height / self.maps.y_centers.size)
-        if abs(cover.width - self.box.width) > tol or abs(cover.height - self.box.height) > tol:
-            raise DataError(f"the ratemaps cover {cover.width:.4g} x {cover.height:.4g} m; the "
+        m = self.maps
+        tol = 0.51 * max(m.bin_size)
+        if abs(m.width - self.box.width) > tol or abs(m.height - self.box.height) > tol:
+            raise DataError(f"the ratemaps cover {m.width:.4g} x {m.height:.4g} m; the "
                             f"box is {self.box.width} x {self.box.height} m")
         rates = fill_unvisited(self.maps.rates)
         if not np.all(np.isfinite(rates)):
