@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import jax
@@ -167,3 +168,30 @@ def test_one_layer_models_return_the_promised_maps():
     assert var == sorted(var, reverse=True)
     with pytest.raises(ValueError, match="k must lie"):
         pca_maps(pc, k=0, bins=20)
+    with pytest.raises(ValueError, match="eta must lie"):
+        nmf_maps(pc, jax.random.key(1), k=2, bins=20, eta=1.5)
+
+
+def test_nmf_of_an_even_place_code_is_hexagonal_and_pca_is_not():
+    """THEORY.md section 2's one-layer check, on a code that covers the box evenly."""
+    from gridform.theory.one_layer import nmf_maps, pca_maps, place_code_matrix
+
+    pc = PlaceCells.lattice(576, Box(2.2, 2.2, "walls"), kind="dos", sigma=0.12,
+                            surround_scale=2.0)
+    nmf = nmf_maps(pc, jax.random.key(1), k=4, bins=32, steps=600)
+    pca = pca_maps(pc, k=4, bins=32)
+    s_nmf, s_pca = score_ratemaps(nmf), score_ratemaps(pca)
+    assert np.median(s_nmf.score_60) > 1.0
+    assert np.median(s_pca.score_60) < 0.3
+    # the nonnegative maps sit on the theory's ring: spacing 4 pi / (sqrt(3) k*) = 0.739 m
+    np.testing.assert_allclose(np.median(s_nmf.spacing_m), predict("dos", 0.12, 2.0)
+                               .grid_spacing_m, rtol=0.1)
+    # greedy deflation: each map explains what the previous ones left, so the
+    # reconstruction residual of the centred code falls with every component
+    P = place_code_matrix(pc, 32)
+    R = P - P.mean(0)
+    norms = [np.sum(R**2)]
+    for g in nmf.rates.reshape(4, -1):
+        R = R - np.outer(g, g @ R)
+        norms.append(np.sum(R**2))
+    assert all(b < a for a, b in itertools.pairwise(norms))
