@@ -381,6 +381,12 @@ def test_train_on_recorded_targets_and_trajectory(tmp_path, agent, capsys):
     own = covariance_spectrum(maps)["predicted_spacing_m"]
     assert summary["predicted_spacing_m"] == pytest.approx(own, rel=1e-12)
     assert 0.739 < own < 1.25 * 0.739
+    # the report's spectrum marks that ring too, not the analytic one of the config's sigma
+    from gridform.report import _spectrum_figure
+
+    ring = [ln for ln in _spectrum_figure(run).axes[0].lines if ln.get_linestyle() == "--"]
+    assert len(ring) == 1
+    assert ring[0].get_xdata()[0] == pytest.approx(covariance_spectrum(maps)["k_star"])
     # wrong cell count: the field is named and nothing is written
     bad = tmp_path / "bad"
     assert main(["train", "--preset", "demo", "--set", "n_place_cells=10", "--set",

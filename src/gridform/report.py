@@ -249,12 +249,22 @@ def write_report(directory: str | Path, out: str | Path | None = None) -> Path:
 
 
 def _spectrum_figure(run: Path):
+    """The targets' covariance spectrum with the ring the run's prediction came from: the
+    analytic k* of simulated place cells, the recorded code's own peak for recorded ones."""
     from gridform.plotting import plot_spectrum
     from gridform.theory.spectrum import predict, spatial_covariance
     from gridform.training.loop import build_task, read_run_config
 
     config = read_run_config(run)
     task = build_task(config)
+    if config.place_cell_file is not None:
+        from gridform.data.assumptions import covariance_spectrum
+
+        spec = covariance_spectrum(task.place_cells.maps, task.box.periodic)
+        fig = plot_spectrum(spec["k"], spec["power"], spec["k_star"], label="recorded targets")
+        if spec["k_star"] is None:
+            fig.axes[0].set_title("recorded targets' covariance spectrum: no ring")
+        return fig
     pred = predict(config.place_cell_kind, config.sigma, config.surround_scale)
     k, p = spatial_covariance(task.place_cells, 44).radial_spectrum()
     return plot_spectrum(k, p, pred.k_star if pred.k_star > 0 else None)
