@@ -63,12 +63,32 @@ def _mm(a, b, dtype):
     return jnp.matmul(a.astype(dtype), b.astype(dtype), preferred_element_type=jnp.float32)
 
 
+def _transposed(a):
+    """``a.T`` (2-D) as a row-major array in memory, not a relabelled view.
+
+    XLA's CPU backend serves a product with a transposed operand by marking the operand's
+    layout column-major; its fp32 kernels take that in their stride, but its bf16 kernels
+    then run at half speed. Passing the transpose through a flat (layout-free) vector
+    forces the copy; it costs one pass over the matrix.
+    """
+    return jax.lax.optimization_barrier(a.T.reshape(-1)).reshape(a.shape[1], a.shape[0])
+
+
 def _mm_tn(a, b, dtype):
     """``a^T b`` contracting the leading (sample) axis of two (N, .) matrices."""
     if dtype != jnp.float32:
-        a, b = a.astype(dtype), b.astype(dtype)
+        return jnp.matmul(_transposed(a.astype(dtype)), b.astype(dtype),
+                          preferred_element_type=jnp.float32)
     return jax.lax.dot_general(a, b, (((0,), (0,)), ((), ())),
                                preferred_element_type=jnp.float32)
+
+
+def _mm_nt(a, b, dtype):
+    """``a b^T``: in bf16 through a row-major copy of ``b^T`` (see :func:`_transposed`)."""
+    if dtype != jnp.float32:
+        return jnp.matmul(a.astype(dtype), _transposed(b.astype(dtype)),
+                          preferred_element_type=jnp.float32)
+    return a @ b.T
 
 
 # Derivative of each activation written in terms of its output, so the backward pass of
@@ -105,7 +125,7 @@ def _rnn_core(x, h0, w_rec, activation: str, dtype, unroll: int):
     def core_bwd(res, g):
         hs, h0, w_rec = res
         deriv = _DERIVATIVE_FROM_OUTPUT[activation]
-        w_t = w_rec.T
+        w_t = w_rec.T if dtype == jnp.float32 else _transposed(w_rec.astype(dtype))
 
         def step(carry, inp):
             g_t, h_t = inp
@@ -148,7 +168,7 @@ def _readout_ce_bwd(matmul_dtype, res, g):
     hidden, decoder, targets, log_p = res
     mass = jnp.sum(targets, axis=-1, keepdims=True)
     d_logits = jax.lax.optimization_barrier(g * (jnp.exp(log_p) * mass - targets))
-    d_hidden = _mm(d_logits, decoder.T, matmul_dtype)
+    d_hidden = _mm_nt(d_logits, decoder, matmul_dtype)
     d_decoder = _mm_tn(hidden, d_logits, matmul_dtype)
     return d_hidden, d_decoder, -g * log_p
 
