@@ -198,6 +198,19 @@ def _series_arrays(s, path: Path) -> tuple[np.ndarray, np.ndarray]:
     return t, data
 
 
+def _series_path(s, path: Path, box: Box | None, origin: str,
+                 max_speed: float = 5.0) -> RecordedPath | None:
+    """The series as a path: in the box it records, else in ``box`` (None without one)."""
+    t, xy = _series_arrays(s, path)
+    stored = _series_box(s)
+    if stored is not None:
+        return RecordedPath(t, xy, stored, str(path), max_speed)
+    if box is None:
+        return None
+    return RecordedPath.from_arrays(t, xy, box, origin=origin, source=str(path),
+                                    max_speed=max_speed)
+
+
 def read_path(path: str | os.PathLike, box: Box | None = None, *, origin: str = "centre",
               series: str | None = None, max_speed: float = 5.0) -> RecordedPath:
     """The trajectory of an NWB file's ``Position`` series.
@@ -209,20 +222,17 @@ def read_path(path: str | os.PathLike, box: Box | None = None, *, origin: str = 
     io, nwb = _open(path)
     try:
         s = _position_series(nwb, path, series)
-        t, xy = _series_arrays(s, path)
         stored = _series_box(s)
-    finally:
-        io.close()
-    if stored is not None:
-        if box is not None and box != stored:
+        if stored is not None and box is not None and box != stored:
             raise DataError(f"{path} was recorded in a {stored.width} x {stored.height} m "
                             f"{stored.boundary} box, not {box.width} x {box.height} m "
                             f"{box.boundary}")
-        return RecordedPath(t, xy, stored, str(path), max_speed)
-    if box is None:
+        result = _series_path(s, path, box, origin, max_speed)
+    finally:
+        io.close()
+    if result is None:
         raise DataError(f"{path} does not record its box: give its width and height")
-    return RecordedPath.from_arrays(t, xy, box, origin=origin, source=str(path),
-                                    max_speed=max_speed)
+    return result
 
 
 def read_nwb(path: str | os.PathLike, box: Box | None = None, origin: str = "centre"
@@ -242,13 +252,7 @@ def read_nwb(path: str | os.PathLike, box: Box | None = None, origin: str = "cen
         except DataError:
             s = None
         if s is not None:
-            t, xy = _series_arrays(s, path)
-            stored = _series_box(s)
-            if stored is not None:
-                out["trajectory"] = RecordedPath(t, xy, stored, str(path))
-            elif box is not None:
-                out["trajectory"] = RecordedPath.from_arrays(t, xy, box, origin=origin,
-                                                             source=str(path))
+            out["trajectory"] = _series_path(s, path, box, origin)
         units = nwb.units
         for mod in nwb.processing.values():
             if "unit_ratemaps" in mod.data_interfaces and (units is None or len(units) == 0):

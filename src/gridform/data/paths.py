@@ -35,7 +35,7 @@ from gridform.data.extras import DataError
 from gridform.environment import Box
 from gridform.trajectories import Trajectories
 
-__all__ = ["RecordedPath", "load_path", "network_ratemaps"]
+__all__ = ["RecordedPath", "load_path", "network_ratemaps", "path_windows"]
 
 UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001}
 Origin = Literal["centre", "corner"]
@@ -234,6 +234,10 @@ class RecordedPath:
             p = np.clip(p, -half, half)
         return RecordedPath(t, p, self.box, self.source, self.max_speed)
 
+    def at_dt(self, dt: float) -> RecordedPath:
+        """This path if it is already uniformly sampled every ``dt`` s, else :meth:`resample`."""
+        return self if self.uniform and abs(self.dt - dt) < 1e-9 else self.resample(dt)
+
     def windows(self, length: int, stride: int | None = None) -> Trajectories:
         """Consecutive windows of ``length`` steps as a batch of trajectories.
 
@@ -249,15 +253,8 @@ class RecordedPath:
         if starts.size == 0:
             raise DataError(f"the path has {self.n} samples, fewer than one window of "
                             f"{length} steps + 1")
-        vel = self.velocities()
-        idx = starts[:, None] + np.arange(length)[None, :]
-        v = vel[idx]
-        pos = self.positions[idx + 1]
-        hd = np.arctan2(v[..., 1], v[..., 0])
-        start_hd = hd[:, 0]  # heading before the window: that of its first step
-        return Trajectories(jnp.asarray(self.positions[starts], jnp.float32),
-                            jnp.asarray(start_hd, jnp.float32), jnp.asarray(v, jnp.float32),
-                            jnp.asarray(pos, jnp.float32), jnp.asarray(hd, jnp.float32),
+        return path_windows(jnp.asarray(self.positions, jnp.float32),
+                            jnp.asarray(self.velocities(), jnp.float32), starts, length,
                             self.dt)
 
     # ------------------------------------------------------------------ files
@@ -273,6 +270,21 @@ class RecordedPath:
                          box=np.array([self.box.width, self.box.height]),
                          boundary=np.array(self.box.boundary), source=np.array(self.source))
         return path
+
+
+def path_windows(positions: jax.Array, velocities: jax.Array, starts, length: int,
+                 dt: float) -> Trajectories:
+    """Windows of ``length`` steps of a sampled path, one per start index (jit-able).
+
+    ``positions`` (n, 2) and ``velocities`` (n - 1, 2) are the path's samples and steps;
+    window ``b`` starts at sample ``starts[b]`` and holds the next ``length`` steps. The
+    heading before a window is that of its first step.
+    """
+    idx = jnp.asarray(starts)[:, None] + jnp.arange(length)[None, :]
+    v = velocities[idx]
+    hd = jnp.arctan2(v[..., 1], v[..., 0])
+    return Trajectories(positions[jnp.asarray(starts)], hd[:, 0], v, positions[idx + 1], hd,
+                        dt)
 
 
 def _load_npz(path: Path, box: Box | None, origin: str, units: str, max_speed: float
@@ -351,8 +363,7 @@ def network_ratemaps(task, params, path: RecordedPath, bins: int | tuple[int, in
     if abs(path.box.width - box.width) > 1e-6 or abs(path.box.height - box.height) > 1e-6:
         raise DataError(f"the path was recorded in a {path.box.width} x {path.box.height} m "
                         f"box; the network was trained in a {box.width} x {box.height} m one")
-    p = path if path.uniform and abs(path.dt - c.dt) < 1e-9 else path.resample(c.dt)
-    traj = p.windows(c.sequence_length)
+    traj = path.at_dt(c.dt).windows(c.sequence_length)
 
     @jax.jit
     def run(v, start, pos):

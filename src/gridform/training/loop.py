@@ -105,13 +105,12 @@ class Task:
 
     def _recorded_windows(self, key: jax.Array, batch_size: int) -> Trajectories:
         """Random windows of the recorded path: start indices drawn from ``key``."""
+        from gridform.data.paths import path_windows
+
         pos, vel = self.recorded
         t = self.config.sequence_length
         starts = jax.random.randint(key, (batch_size,), 0, vel.shape[0] - t + 1)
-        idx = starts[:, None] + jnp.arange(t)[None, :]
-        v = vel[idx]
-        hd = jnp.arctan2(v[..., 1], v[..., 0])
-        return Trajectories(pos[starts], hd[:, 0], v, pos[idx + 1], hd, self.config.dt)
+        return path_windows(pos, vel, starts, t, self.config.dt)
 
     def training_batch(self, key: jax.Array, centers=None):
         """The batch of :meth:`batch` laid out time-major: (v (T,B,2), p0, targets (T,B,Np)).
@@ -213,8 +212,7 @@ def build_task(config: TrainConfig) -> Task:
             raise ConfigError(f"trajectory_file: recorded in a {path.box.width} x "
                               f"{path.box.height} m {path.box.boundary} box, but the config's "
                               f"box is {box.width} x {box.height} m {box.boundary}")
-        if not (path.uniform and abs(path.dt - c.dt) < 1e-9):
-            path = path.resample(c.dt)
+        path = path.at_dt(c.dt)
         if path.n <= c.sequence_length:
             raise ConfigError(f"trajectory_file: {path.n} samples at dt = {c.dt} s, fewer "
                               f"than one sequence of {c.sequence_length} steps")
