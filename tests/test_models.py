@@ -81,3 +81,37 @@ def test_bf16_matmuls_stay_close_to_fp32():
         rel = float(jnp.linalg.norm(g16[name] - g32[name]) / jnp.linalg.norm(g32[name]))
         assert rel < 0.05, (name, rel)
         assert g16[name].dtype == jnp.float32
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_recurrent_initialisations(cell):
+    g = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    orth = init_params(jax.random.key(8), NP, H, cell, "orthogonal", 0.9)["w_rec"]
+    ident = init_params(jax.random.key(8), NP, H, cell, "identity", 0.5)["w_rec"]
+    uniform = init_params(jax.random.key(8), NP, H, cell)["w_rec"]
+    assert orth.shape == ident.shape == uniform.shape == (H, g * H)
+    for i in range(g):  # each gate block: gain times an orthogonal matrix / the identity
+        block = np.asarray(orth[:, i * H:(i + 1) * H])
+        np.testing.assert_allclose(block @ block.T, 0.81 * np.eye(H), atol=1e-5)
+        np.testing.assert_array_equal(ident[:, i * H:(i + 1) * H], 0.5 * np.eye(H))
+    if g > 1:  # the gate blocks are independent draws
+        assert not np.allclose(orth[:, :H], orth[:, H:2 * H])
+    assert np.abs(uniform).max() <= 1 / np.sqrt(H)
+
+
+def test_identity_relu_rnn_integrates_from_step_zero():
+    # with W_rec = I the ReLU state is a running sum of its (nonnegative) inputs
+    params = init_params(jax.random.key(9), NP, H, "rnn", "identity")
+    params["w_in"] = jnp.abs(params["w_in"])
+    v, p0, _ = batch(10)
+    v = jnp.abs(v)
+    h, _ = forward(params, v, p0, "rnn", "relu")
+    want = jnp.cumsum(v @ params["w_in"], axis=1)
+    # after the first step (which may rectify a negative E p0) nothing is clipped again
+    np.testing.assert_allclose(h[:, 1:] - h[:, :1], want[:, 1:] - want[:, :1], rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_unknown_recurrent_init_is_refused():
+    with pytest.raises(ValueError, match="recurrent_init must be one of"):
+        init_params(jax.random.key(0), NP, H, "rnn", "eye")

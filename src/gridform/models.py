@@ -21,7 +21,7 @@ from typing import Literal
 import jax
 import jax.numpy as jnp
 
-__all__ = ["ACTIVATIONS", "forward", "hidden_states_time_major", "init_params", "n_gates",
+__all__ = ["ACTIVATIONS", "RECURRENT_INITS", "forward", "hidden_states_time_major", "init_params", "n_gates",
            "readout_cross_entropy", "sequence_loss", "sequence_loss_time_major"]
 
 ACTIVATIONS = {
@@ -36,9 +36,24 @@ def n_gates(cell: str) -> int:
     return {"rnn": 1, "lstm": 4, "gru": 3}[cell]
 
 
+RECURRENT_INITS = ("uniform", "orthogonal", "identity")
+
+
 def init_params(key: jax.Array, n_place: int, n_hidden: int,
-                cell: Literal["rnn", "lstm", "gru"] = "rnn") -> dict[str, jax.Array]:
-    """Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights, as PyTorch's defaults."""
+                cell: Literal["rnn", "lstm", "gru"] = "rnn",
+                recurrent_init: Literal["uniform", "orthogonal", "identity"] = "uniform",
+                recurrent_gain: float = 1.0) -> dict[str, jax.Array]:
+    """Initial parameters.
+
+    Every matrix is Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default, except
+    the recurrent one when ``recurrent_init`` says otherwise: ``"orthogonal"`` (a random
+    orthogonal matrix, as Keras' recurrent default) or ``"identity"`` (the IRNN of Le,
+    Jaitly & Hinton 2015: the state is carried over unchanged, an integrator from step
+    0). Both are scaled by ``recurrent_gain`` and built per gate block of an LSTM/GRU.
+    """
+    if recurrent_init not in RECURRENT_INITS:
+        raise ValueError(f"recurrent_init must be one of {RECURRENT_INITS}, "
+                         f"got {recurrent_init!r}")
     g = n_gates(cell)
     keys = jax.random.split(key, 5)
 
@@ -46,10 +61,20 @@ def init_params(key: jax.Array, n_place: int, n_hidden: int,
         b = 1 / math.sqrt(fan_in)
         return jax.random.uniform(k, shape, jnp.float32, -b, b)
 
+    if recurrent_init == "uniform":
+        w_rec = uni(keys[2], (n_hidden, g * n_hidden), n_hidden)
+    elif recurrent_init == "identity":
+        w_rec = jnp.tile(jnp.eye(n_hidden, dtype=jnp.float32), (1, g))
+    else:
+        blocks = jax.vmap(lambda k: jax.random.orthogonal(k, n_hidden))(
+            jax.random.split(keys[2], g))
+        w_rec = jnp.concatenate(list(blocks), axis=1).astype(jnp.float32)
+    if recurrent_init != "uniform":
+        w_rec = recurrent_gain * w_rec
     params = {
         "encoder": uni(keys[0], (n_place, n_hidden), n_place),
         "w_in": uni(keys[1], (2, g * n_hidden), n_hidden),
-        "w_rec": uni(keys[2], (n_hidden, g * n_hidden), n_hidden),
+        "w_rec": w_rec,
         "decoder": uni(keys[3], (n_hidden, n_place), n_hidden),
     }
     if cell == "lstm":

@@ -50,6 +50,11 @@ class TrainConfig(BaseModel):
     cell: Literal["rnn", "lstm", "gru"] = "rnn"
     activation: Literal["relu", "tanh", "sigmoid", "linear"] = "relu"
     n_hidden: int = Field(4096, gt=0)
+    recurrent_init: Literal["uniform", "orthogonal", "identity"] = Field(
+        "uniform", description="W_rec at step 0: PyTorch's uniform, a random orthogonal "
+        "matrix, or the identity (IRNN), the last two times recurrent_gain")
+    recurrent_gain: float = Field(1.0, gt=0, description="scale of an orthogonal or "
+                                  "identity W_rec at step 0")
     velocity_units: Literal["m_per_step", "m_per_s"] = "m_per_step"
     init_input_scale: float = Field(
         1.0, gt=0, description="multiplies the place code fed to the initial state; "
@@ -69,7 +74,8 @@ class TrainConfig(BaseModel):
     eval_every: int = Field(0, ge=0, description="0: only at the end")
     eval_batches: int = Field(50, gt=0, description="batches of the periodic evaluation")
 
-    @field_validator("init_input_scale", "learning_rate", "sigma", "dt", mode="after")
+    @field_validator("init_input_scale", "recurrent_gain", "learning_rate", "sigma", "dt",
+                     mode="after")
     @classmethod
     def _finite(cls, v: float) -> float:
         if v != v or v in (float("inf"), float("-inf")):

@@ -73,7 +73,8 @@ class Task:
 
     def init(self) -> tuple[dict, Any]:
         c = self.config
-        params = init_params(self.init_key, c.n_place_cells, c.n_hidden, c.cell)
+        params = init_params(self.init_key, c.n_place_cells, c.n_hidden, c.cell,
+                             c.recurrent_init, c.recurrent_gain)
         return params, self.optimizer.init(params)
 
     def batch(self, key: jax.Array, batch_size: int | None = None):
