@@ -21,8 +21,9 @@ from typing import Literal
 import jax
 import jax.numpy as jnp
 
-__all__ = ["ACTIVATIONS", "RECURRENT_INITS", "forward", "hidden_states_time_major", "init_params", "n_gates",
-           "readout_cross_entropy", "sequence_loss", "sequence_loss_time_major"]
+__all__ = ["ACTIVATIONS", "RECURRENT_INITS", "forward", "hidden_states_time_major",
+           "init_params", "n_gates", "readout_cross_entropy", "sequence_loss",
+           "sequence_loss_time_major"]
 
 ACTIVATIONS = {
     "relu": jax.nn.relu,
