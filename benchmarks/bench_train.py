@@ -125,15 +125,16 @@ def main() -> None:
           f"{'fp32 ratio':>10} {'bf16 ratio':>10} {'fp32 %GEMM':>10} {'bf16 %GEMM':>10}")
     for n in args.sizes:
         steps = max(2, args.steps // (8 if n >= 4096 else 1))
-        g32s, tts = [], []
+        g32s, fulls, tts = [], [], []
         for _ in range(args.trials):
             g32, g32_full = time_gridform(n, steps, "float32")
             g32s.append(g32)
+            fulls.append(g32_full)
             try:
                 tts.append(time_torch(n, steps))
             except ImportError:
                 tts.append(float("nan"))
-        g32, tt = float(np.median(g32s)), float(np.median(tts))
+        g32, g32_full, tt = (float(np.median(x)) for x in (g32s, fulls, tts))
         if args.trials > 1:
             print(f"{n:>6} trials: fp32 {' '.join(f'{1e3 * x:.0f}' for x in g32s)} ms, torch "
                   f"{' '.join(f'{1e3 * x:.0f}' for x in tts)} ms (medians below)")

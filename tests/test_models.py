@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gridform.models import ACTIVATIONS, forward, init_params, sequence_loss
+from gridform.models import ACTIVATIONS, forward, init_params, n_gates, sequence_loss
 
 B, T, NP, H = 6, 7, 24, 16
 
@@ -85,7 +85,7 @@ def test_bf16_matmuls_stay_close_to_fp32():
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_recurrent_initialisations(cell):
-    g = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    g = n_gates(cell)
     orth = init_params(jax.random.key(8), NP, H, cell, "orthogonal", 0.9)["w_rec"]
     ident = init_params(jax.random.key(8), NP, H, cell, "identity", 0.5)["w_rec"]
     uniform = init_params(jax.random.key(8), NP, H, cell)["w_rec"]

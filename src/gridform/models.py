@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import Literal
+from typing import Literal, get_args
 
 import jax
 import jax.numpy as jnp
 
-__all__ = ["ACTIVATIONS", "RECURRENT_INITS", "forward", "hidden_states_time_major",
+__all__ = ["ACTIVATIONS", "RECURRENT_INITS", "RecurrentInit", "forward", "hidden_states_time_major",
            "init_params", "n_gates", "readout_cross_entropy", "sequence_loss",
            "sequence_loss_time_major"]
 
@@ -37,12 +37,13 @@ def n_gates(cell: str) -> int:
     return {"rnn": 1, "lstm": 4, "gru": 3}[cell]
 
 
-RECURRENT_INITS = ("uniform", "orthogonal", "identity")
+RecurrentInit = Literal["uniform", "orthogonal", "identity"]
+RECURRENT_INITS = get_args(RecurrentInit)
 
 
 def init_params(key: jax.Array, n_place: int, n_hidden: int,
                 cell: Literal["rnn", "lstm", "gru"] = "rnn",
-                recurrent_init: Literal["uniform", "orthogonal", "identity"] = "uniform",
+                recurrent_init: RecurrentInit = "uniform",
                 recurrent_gain: float = 1.0) -> dict[str, jax.Array]:
     """Initial parameters.
 
@@ -65,13 +66,11 @@ def init_params(key: jax.Array, n_place: int, n_hidden: int,
     if recurrent_init == "uniform":
         w_rec = uni(keys[2], (n_hidden, g * n_hidden), n_hidden)
     elif recurrent_init == "identity":
-        w_rec = jnp.tile(jnp.eye(n_hidden, dtype=jnp.float32), (1, g))
+        w_rec = recurrent_gain * jnp.tile(jnp.eye(n_hidden, dtype=jnp.float32), (1, g))
     else:
         blocks = jax.vmap(lambda k: jax.random.orthogonal(k, n_hidden))(
-            jax.random.split(keys[2], g))
-        w_rec = jnp.concatenate(list(blocks), axis=1).astype(jnp.float32)
-    if recurrent_init != "uniform":
-        w_rec = recurrent_gain * w_rec
+            jax.random.split(keys[2], g))  # (g, n_hidden, n_hidden)
+        w_rec = recurrent_gain * jnp.hstack(blocks).astype(jnp.float32)
     params = {
         "encoder": uni(keys[0], (n_place, n_hidden), n_place),
         "w_in": uni(keys[1], (2, g * n_hidden), n_hidden),
