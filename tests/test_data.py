@@ -23,7 +23,7 @@ from gridform.data import (
     test_assumptions,
 )
 from gridform.data.assumptions import translation_invariance
-from gridform.data.nwb import read_nwb, read_place_cell_maps, write_nwb
+from gridform.data.nwb import read_nwb, read_path, read_place_cell_maps, write_nwb
 from gridform.data.synthetic import heterogeneous_place_cells, uniform_place_cells
 from gridform.theory.spectrum import grid_spacing, ring_wavenumber
 from gridform.training import build_task, load_config, train
@@ -226,6 +226,17 @@ def test_nwb_round_trip_recorded_cells(tmp_path, agent):
         np.testing.assert_allclose(data["units"][2].index.values, spikes[2])
     finally:
         data.close()
+
+
+def test_nwb_readers_refuse_another_box(tmp_path):
+    path = straight_path()
+    f = write_nwb(tmp_path / "walk.nwb", trajectory=path)
+    other = Box(path.box.width / 2, path.box.height, path.box.boundary)
+    for read in (read_path, read_nwb):
+        with pytest.raises(DataError, match=f"{path.box.width} x {path.box.height} m"):
+            read(f, other)
+        assert read(f, path.box) is not None  # the recorded box itself is accepted
+    assert read_nwb(f)["trajectory"].box == path.box
 
 
 def test_nwb_model_units_and_overwrite(tmp_path, small_run):

@@ -200,9 +200,16 @@ def _series_arrays(s, path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def _series_path(s, path: Path, box: Box | None, origin: str,
                  max_speed: float = 5.0) -> RecordedPath | None:
-    """The series as a path: in the box it records, else in ``box`` (None without one)."""
-    t, xy = _series_arrays(s, path)
+    """The series as a path: in the box it records, else in ``box`` (None without one).
+
+    A file that records its box is refused when ``box`` names a different one.
+    """
     stored = _series_box(s)
+    if stored is not None and box is not None and box != stored:
+        raise DataError(f"{path} was recorded in a {stored.width} x {stored.height} m "
+                        f"{stored.boundary} box, not {box.width} x {box.height} m "
+                        f"{box.boundary}")
+    t, xy = _series_arrays(s, path)
     if stored is not None:
         return RecordedPath(t, xy, stored, str(path), max_speed)
     if box is None:
@@ -221,13 +228,8 @@ def read_path(path: str | os.PathLike, box: Box | None = None, *, origin: str = 
     path = Path(path)
     io, nwb = _open(path)
     try:
-        s = _position_series(nwb, path, series)
-        stored = _series_box(s)
-        if stored is not None and box is not None and box != stored:
-            raise DataError(f"{path} was recorded in a {stored.width} x {stored.height} m "
-                            f"{stored.boundary} box, not {box.width} x {box.height} m "
-                            f"{box.boundary}")
-        result = _series_path(s, path, box, origin, max_speed)
+        result = _series_path(_position_series(nwb, path, series), path, box, origin,
+                              max_speed)
     finally:
         io.close()
     if result is None:
