@@ -352,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("targets", nargs="*", default=["all"], metavar="TARGET",
                    help="targets to run, or all (default)")
     p.add_argument("--quick", action="store_true",
-                   help="CPU-sized (11.3 minutes for all on 2 cores); without it the "
+                   help="CPU-sized (11 minutes for all on 2 cores); without it the "
                         "networks use the paper preset, meant for a GPU")
     p.add_argument("--run", default=None, metavar="RUN_DIR",
                    help="an existing training run to analyse for the rnn and mechanism "

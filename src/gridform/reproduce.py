@@ -5,7 +5,7 @@ to ``OUT/figures`` and returns :class:`Claim` rows; all rows go to ``OUT/claims.
 are printed as ``claim | expected | measured | pass``. A failing claim is reported as
 failing, never dropped.
 
-``quick`` sizes everything for a 2-core CPU (11.3 minutes for ``all`` here): the
+``quick`` sizes everything for a 2-core CPU (11 minutes for ``all`` here): the
 networks are the ``demo`` preset (``rnn``, ``mechanism``) and 256-unit variants trained
 for 3,000 steps (``conditions``). Without ``quick`` the networks use the ``paper``
 preset, meant for a GPU. Trained runs live in ``OUT/runs`` and a finished run there is
