@@ -93,10 +93,7 @@ def test_network_ratemaps_along_ratinabox_path(small_run, agent):
     # the same numbers computed by hand: windows of the training length, each started
     # from the true place code, hidden activity binned at the true positions
     traj = path.windows(task.config.sequence_length)
-    p0 = task.place_cells.encode(traj.start_positions) * task.config.init_input_scale
-    # velocity input in the units the run was trained with (m/s, or m per step of dt)
-    scale = task.config.dt if task.config.velocity_units == "m_per_step" else 1.0
-    hs, _ = task.apply(params, traj.velocities * scale, p0)
+    hs, _ = task.apply(params, *task.network_inputs(traj.velocities, traj.start_positions))
     acc = RatemapAccumulator(task.box, task.config.n_hidden, 20)
     acc.add(np.asarray(traj.positions).reshape(-1, 2),
             np.asarray(hs, np.float32).reshape(-1, task.config.n_hidden))
@@ -377,17 +374,17 @@ def test_train_on_recorded_targets_and_trajectory(tmp_path, agent, capsys):
     walk = load_path(tmp_path / "walk.npz")
     # every training window is a piece of the recorded walk
     starts = np.asarray(p0)  # codes of the start positions
-    v = np.asarray(v)  # (T, B, 2), the network's input: m/s, or m per step of dt
-    per_s = 1 / task.config.dt if task.config.velocity_units == "m_per_step" else 1.0
+    v = np.asarray(v)  # (T, B, 2), the network's velocity input
     first = np.asarray(task._recorded_windows(jax.random.key(5), 4).start_positions)
     for s in first:
         assert np.min(np.linalg.norm(walk.positions - s, axis=1)) < 1e-6
     b = task.config.batch_size
     assert starts.shape == (b, 64) and np.asarray(targets).shape == (20, b, 64)
     np.testing.assert_allclose(np.asarray(targets).sum(-1), 1.0, rtol=1e-5)
-    # the speeds are the walk's own (in m/s after the unit conversion)
-    speed = np.linalg.norm(v, axis=-1) * per_s
-    walk_speed = np.linalg.norm(walk.velocities(), axis=-1)
+    # the speeds are the walk's own, in the units the network is given
+    speed = np.linalg.norm(v, axis=-1)
+    walk_v, _ = task.network_inputs(walk.velocities(), walk.positions[:1])
+    walk_speed = np.linalg.norm(np.asarray(walk_v), axis=-1)
     assert np.median(walk_speed) < np.max(speed) <= np.max(walk_speed) * (1 + 1e-4)
     assert main(["evaluate", str(run), "--batches", "2"]) == 0
     summary = json.loads((run / "summary.json").read_text())

@@ -44,6 +44,21 @@ def test_bad_config_on_the_cli_exits_2_and_writes_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_network_inputs_in_either_velocity_unit():
+    v = np.array([[[0.5, -0.25], [1.0, 0.0]]])  # (batch, time, 2), m/s
+    start = np.array([[0.1, -0.2]])
+    per_s = build_task(tiny())
+    per_step = build_task(load_config("demo", overrides=[*TINY, "velocity_units='m_per_step'"]))
+    assert per_s.config.velocity_units == "m_per_s"  # the demo preset's unit
+    vs, p0 = per_s.network_inputs(v, start)
+    vt, p0t = per_step.network_inputs(v, start)
+    np.testing.assert_array_equal(vs, v)
+    np.testing.assert_allclose(vt, v * 0.02, rtol=1e-7)  # metres per step of dt = 20 ms
+    code = per_s.place_cells.encode(start)
+    np.testing.assert_allclose(p0, 32.0 * code, rtol=1e-6)  # init_input_scale
+    np.testing.assert_allclose(p0t, p0, rtol=1e-6)
+
+
 def test_forward_pass_runs_once_per_loss():
     task = build_task(tiny(steps=1))
     params, _ = task.init()
