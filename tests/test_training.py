@@ -27,7 +27,8 @@ def test_bad_configs_name_the_field():
     for override, field in [("n_hidden=0", "n_hidden"), ("learning_rate=-1", "learning_rate"),
                             ("learning_rate=0", "learning_rate"), ("bogus=1", "bogus"),
                             ("activation='swish'", "activation"), ("steps='many'", "steps"),
-                            ("box_width=-2.2", "box_width")]:
+                            ("box_width=-2.2", "box_width"), ("speed_scale=0", "speed_scale"),
+                            ("speed_scale=inf", "speed_scale")]:
         with pytest.raises(ConfigError, match=field):
             load_config("demo", overrides=[override])
 
@@ -57,6 +58,18 @@ def test_network_inputs_in_either_velocity_unit():
     code = per_s.place_cells.encode(start)
     np.testing.assert_allclose(p0, 32.0 * code, rtol=1e-6)  # init_input_scale
     np.testing.assert_allclose(p0t, p0, rtol=1e-6)
+
+
+def test_speed_scale_sets_the_rayleigh_speed_of_the_training_paths():
+    # periodic box: no wall slow-down, so the mean speed is the Rayleigh mean b sqrt(pi/2)
+    for b in (0.4, 1.6):
+        task = build_task(tiny(speed_scale=b, boundary="periodic", sequence_length=20))
+        assert task.motion.speed_scale == b
+        v = np.asarray(task.batch(task.data_key, 1000)[0])  # m/s input: 20,000 speeds
+        speed = np.linalg.norm(v, axis=-1)
+        # Rayleigh: std/mean = sqrt(4/pi - 1) = 0.52, so the mean of 20,000 is within 1%
+        assert abs(speed.mean() / (b * np.sqrt(np.pi / 2)) - 1) < 0.015
+        assert abs(np.median(speed) / (b * np.sqrt(2 * np.log(2))) - 1) < 0.02
 
 
 def test_forward_pass_runs_once_per_loss():

@@ -8,6 +8,7 @@ every run and hashed into its run id.
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 import tomllib
 from pathlib import Path
@@ -32,6 +33,10 @@ class TrainConfig(BaseModel):
     box_height: float = Field(2.2, gt=0, description="m")
     boundary: Literal["walls", "periodic"] = "walls"
     dt: float = Field(0.02, gt=0, description="s, time step")
+    speed_scale: float = Field(
+        0.13 * 2 * math.pi, gt=0, description="m/s, Rayleigh scale b of the running speed "
+        "(reference 0.817 m/s: mean speed b sqrt(pi/2) = 1.02 m/s); a simulated path moves "
+        "about 1.25 b dt per step")
     sequence_length: int = Field(20, gt=0, description="steps per trajectory")
     batch_size: int = Field(200, gt=0)
     # place cells
@@ -75,7 +80,7 @@ class TrainConfig(BaseModel):
     eval_batches: int = Field(50, gt=0, description="batches of the periodic evaluation")
 
     @field_validator("init_input_scale", "recurrent_gain", "learning_rate", "sigma", "dt",
-                     mode="after")
+                     "speed_scale", mode="after")
     @classmethod
     def _finite(cls, v: float) -> float:
         if v != v or v in (float("inf"), float("-inf")):

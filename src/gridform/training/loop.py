@@ -191,7 +191,7 @@ class Task:
 def build_task(config: TrainConfig) -> Task:
     c = config
     box = Box(c.box_width, c.box_height, c.boundary)
-    motion = MotionModel(dt=c.dt)
+    motion = MotionModel(dt=c.dt, speed_scale=c.speed_scale)
     root = jax.random.key(c.seed)
     k_init, k_pc, k_data, k_eval = jax.random.split(root, 4)
     recorded = None
