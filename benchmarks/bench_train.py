@@ -118,7 +118,15 @@ def main() -> None:
     p.add_argument("--trials", type=int, default=1,
                    help="alternate gridform fp32 and torch this many times per size and "
                         "report the median of each (a noisy shared machine)")
+    p.add_argument("--no-torch", action="store_true",
+                   help="time gridform only (the torch columns read nan)")
     args = p.parse_args()
+    if not args.no_torch:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            p.exit(2, "bench_train.py: torch is not installed; it is the competitor here "
+                      "(pip install torch==2.13.0, a CPU wheel), or pass --no-torch\n")
     fp32, bf16 = gemm_rate(jnp.float32), gemm_rate(jnp.bfloat16)
     print(f"JAX GEMM 2048^3: fp32 {fp32 / 1e9:.0f} GFLOP/s, bf16 {bf16 / 1e9:.0f} GFLOP/s")
     print(f"{'units':>6} {'fp32':>9} {'fp32+data':>10} {'bf16':>9} {'torch fp32':>11} "
@@ -130,10 +138,7 @@ def main() -> None:
             g32, g32_full = time_gridform(n, steps, "float32")
             g32s.append(g32)
             fulls.append(g32_full)
-            try:
-                tts.append(time_torch(n, steps))
-            except ImportError:
-                tts.append(float("nan"))
+            tts.append(float("nan") if args.no_torch else time_torch(n, steps))
         g32, g32_full, tt = (float(np.median(x)) for x in (g32s, fulls, tts))
         if args.trials > 1:
             print(f"{n:>6} trials: fp32 {' '.join(f'{1e3 * x:.0f}' for x in g32s)} ms, torch "
