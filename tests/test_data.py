@@ -359,19 +359,23 @@ def test_recorded_place_cells_interpolate_and_normalise():
 
 def test_train_on_recorded_targets_and_trajectory(tmp_path, agent, capsys):
     maps = uniform_place_cells(64, bins=24, kind="dos", noise=0.0, seed=3)
-    maps.save(tmp_path / "cells.npz")
-    RecordedPath.from_ratinabox(agent).save(tmp_path / "walk.npz")
+    data = tmp_path / "rat's data"  # quotes in a path must survive into the config
+    data.mkdir()
+    maps.save(data / "cells.npz")
+    RecordedPath.from_ratinabox(agent).save(data / "walk.npz")
     run = tmp_path / "run"
     assert main(["train", "--preset", "demo", "--set", "n_hidden=32", "--steps", "30",
-                 "--targets", str(tmp_path / "cells.npz"), "--trajectories",
-                 str(tmp_path / "walk.npz"), "--out", str(run)]) == 0
+                 "--targets", str(data / "cells.npz"), "--trajectories",
+                 str(data / "walk.npz"), "--out", str(run)]) == 0
     cfg = json.loads((run / "config.json").read_text())["config"]
-    assert cfg["n_place_cells"] == 64 and cfg["place_cell_file"].endswith("cells.npz")
-    task = build_task(load_config("demo", overrides=[
-        "n_hidden=32", "n_place_cells=64", f"place_cell_file='{tmp_path / 'cells.npz'}'",
-        f"trajectory_file='{tmp_path / 'walk.npz'}'"]))
+    assert cfg["n_place_cells"] == 64
+    assert cfg["place_cell_file"] == str((data / "cells.npz").resolve())
+    assert cfg["trajectory_file"] == str((data / "walk.npz").resolve())
+    task = build_task(load_config("demo", overrides=["n_hidden=32"], n_place_cells=64,
+                                  place_cell_file=str(data / "cells.npz"),
+                                  trajectory_file=str(data / "walk.npz")))
     v, p0, targets = task.training_batch(jax.random.key(5))
-    walk = load_path(tmp_path / "walk.npz")
+    walk = load_path(data / "walk.npz")
     # every training window is a piece of the recorded walk
     starts = np.asarray(p0)  # codes of the start positions
     v = np.asarray(v)  # (T, B, 2), the network's velocity input
@@ -404,7 +408,7 @@ def test_train_on_recorded_targets_and_trajectory(tmp_path, agent, capsys):
     # wrong cell count: the field is named and nothing is written
     bad = tmp_path / "bad"
     assert main(["train", "--preset", "demo", "--set", "n_place_cells=10", "--set",
-                 f"place_cell_file='{tmp_path / 'cells.npz'}'", "--steps", "5",
+                 f'place_cell_file="{data / "cells.npz"}"', "--steps", "5",
                  "--out", str(bad)]) == 2
     assert "n_place_cells" in capsys.readouterr().err
     assert not bad.exists()

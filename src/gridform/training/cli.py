@@ -14,16 +14,17 @@ def cmd_train(args) -> int:
 
     if args.preset not in PRESETS:
         raise ValueError(f"unknown preset {args.preset!r}")
-    sets = list(args.set)
+    files = {}  # passed as values, not as --set text: a path may hold any character
     if args.targets:
         from gridform.data.recorded import load_place_cell_maps
 
         target = Path(args.targets).resolve()
-        n = load_place_cell_maps(target).n_cells
-        sets += [f"place_cell_file='{target}'", f"n_place_cells={n}"]
+        files |= {"place_cell_file": str(target),
+                  "n_place_cells": load_place_cell_maps(target).n_cells}
     if args.trajectories:
-        sets.append(f"trajectory_file='{Path(args.trajectories).resolve()}'")
-    config = load_config(args.preset, args.config, sets, steps=args.steps, seed=args.seed)
+        files["trajectory_file"] = str(Path(args.trajectories).resolve())
+    config = load_config(args.preset, args.config, list(args.set), steps=args.steps,
+                         seed=args.seed, **files)
     out = Path(args.out)
     print(f"training {config.run_id()} ({config.steps} steps) -> {out}")
     result = train(config, out, resume=args.resume, force=args.force, progress=True)
