@@ -72,6 +72,19 @@ def test_speed_scale_sets_the_rayleigh_speed_of_the_training_paths():
         assert abs(np.median(speed) / (b * np.sqrt(2 * np.log(2))) - 1) < 0.02
 
 
+def test_run_ids_survive_the_addition_of_speed_scale():
+    import hashlib
+
+    config = tiny()
+    before = {k: v for k, v in config.resolved().items() if k != "speed_scale"}
+    # the hash a config had before speed_scale existed: its resolved fields, sorted
+    old = hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:12]
+    assert config.config_hash() == old
+    assert config.resolved()["speed_scale"] == pytest.approx(0.8168, abs=1e-4)
+    faster = tiny(speed_scale=1.0)
+    assert faster.config_hash() != old and faster.run_id() != config.run_id()
+
+
 def test_forward_pass_runs_once_per_loss():
     task = build_task(tiny(steps=1))
     params, _ = task.init()

@@ -23,6 +23,12 @@ class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the field."""
 
 
+# Fields added after runs were already being stored, with the value they had implicitly
+# before: a config at that value hashes as it did then, so its run id (and the run
+# directories of a sweep started earlier) stay the same.
+_ADDED_FIELDS: dict[str, Any] = {"speed_scale": 0.13 * 2 * math.pi}
+
+
 class TrainConfig(BaseModel):
     """Everything that determines a training run (with ``seed``, every batch too)."""
 
@@ -91,7 +97,11 @@ class TrainConfig(BaseModel):
         return self.model_dump()
 
     def config_hash(self) -> str:
-        text = json.dumps(self.resolved(), sort_keys=True)
+        """12 hex digits of the resolved config; stable across releases that add fields
+        (a field in ``_ADDED_FIELDS`` is left out while it holds its original default)."""
+        values = {k: v for k, v in self.resolved().items()
+                  if not (k in _ADDED_FIELDS and v == _ADDED_FIELDS[k])}
+        text = json.dumps(values, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def run_id(self) -> str:
