@@ -5,6 +5,8 @@ Each argument is one setting: comma-separated ``key=value`` overrides of the dem
 
     python benchmarks/demo_recipe.py "steps=6000" "steps=6000,velocity_units='m_per_s'" \\
         --out /tmp/demo-recipe
+
+Runs already in ``--out`` are kept: the script refuses to start unless ``--force``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("settings", nargs="+")
     p.add_argument("--out", default="demo-recipe-runs")
+    p.add_argument("--force", action="store_true",
+                   help="replace runs already in --out (they are kept otherwise)")
     args = p.parse_args()
+    taken = [Path(args.out) / f"run{i}" for i in range(len(args.settings))
+             if (Path(args.out) / f"run{i}").exists()]
+    if taken and not args.force:
+        p.exit(2, f"demo_recipe.py: {', '.join(map(str, taken))}: a run is already there; "
+                  "choose another --out, or pass --force to replace it\n")
     print("| setting | steps | minutes | error (cm) | > 0.3 | > 0.8 | mean pairwise corr "
           "| median spacing (m) vs predicted |", flush=True)
     for i, setting in enumerate(args.settings):
@@ -30,7 +39,7 @@ def main() -> None:
         config = load_config("demo", overrides=overrides)
         run = Path(args.out) / f"run{i}"
         t = time.perf_counter()
-        train(config, run, force=True)
+        train(config, run, force=args.force)
         minutes = (time.perf_counter() - t) / 60
         s = evaluate_run(run).summary
         (run / "row.json").write_text(json.dumps({"setting": setting, "minutes": minutes}))
