@@ -8,8 +8,8 @@ every run and hashed into its run id.
 from __future__ import annotations
 
 import hashlib
-import math
 import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -23,10 +23,13 @@ class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the field."""
 
 
+# Rayleigh scale of the running speed in the reference code (m/s).
+_REFERENCE_SPEED_SCALE = 0.13 * 2 * math.pi
+
 # Fields added after runs were already being stored, with the value they had implicitly
 # before: a config at that value hashes as it did then, so its run id (and the run
 # directories of a sweep started earlier) stay the same.
-_ADDED_FIELDS: dict[str, Any] = {"speed_scale": 0.13 * 2 * math.pi}
+_ADDED_FIELDS: dict[str, Any] = {"speed_scale": _REFERENCE_SPEED_SCALE}
 
 
 class TrainConfig(BaseModel):
@@ -40,7 +43,7 @@ class TrainConfig(BaseModel):
     boundary: Literal["walls", "periodic"] = "walls"
     dt: float = Field(0.02, gt=0, description="s, time step")
     speed_scale: float = Field(
-        0.13 * 2 * math.pi, gt=0, description="m/s, Rayleigh scale b of the running speed "
+        _REFERENCE_SPEED_SCALE, gt=0, description="m/s, Rayleigh scale b of the running speed "
         "(reference 0.817 m/s: mean speed b sqrt(pi/2) = 1.02 m/s); a simulated path moves "
         "about 1.25 b dt per step")
     sequence_length: int = Field(20, gt=0, description="steps per trajectory")
