@@ -27,17 +27,16 @@ def main() -> None:
     p.add_argument("--force", action="store_true",
                    help="replace runs already in --out (they are kept otherwise)")
     args = p.parse_args()
-    taken = [Path(args.out) / f"run{i}" for i in range(len(args.settings))
-             if (Path(args.out) / f"run{i}").exists()]
+    runs = [Path(args.out) / f"run{i}" for i in range(len(args.settings))]
+    taken = [run for run in runs if run.exists()]
     if taken and not args.force:
         p.exit(2, f"demo_recipe.py: {', '.join(map(str, taken))}: a run is already there; "
                   "choose another --out, or pass --force to replace it\n")
     print("| setting | steps | minutes | error (cm) | > 0.3 | > 0.8 | mean pairwise corr "
           "| median spacing (m) vs predicted |", flush=True)
-    for i, setting in enumerate(args.settings):
+    for setting, run in zip(args.settings, runs, strict=True):
         overrides = [s for s in setting.split(",") if s.strip()]
         config = load_config("demo", overrides=overrides)
-        run = Path(args.out) / f"run{i}"
         t = time.perf_counter()
         train(config, run, force=args.force)
         minutes = (time.perf_counter() - t) / 60
