@@ -357,6 +357,25 @@ def test_recorded_place_cells_interpolate_and_normalise():
         RecordedPlaceCells(maps, Box(1.0, 1.0))
 
 
+def test_place_cell_file_is_read_once_until_it_changes(tmp_path, monkeypatch):
+    import gridform.data.recorded as recorded
+
+    reads = []
+    monkeypatch.setattr(recorded, "load_ratemaps",
+                        lambda path: reads.append(path) or load_ratemaps(path))
+    path = tmp_path / "cells.npz"
+    uniform_place_cells(20, bins=12, kind="dos", noise=0.0, seed=1).save(path)
+    first = recorded.load_place_cell_maps(path)
+    assert recorded.load_place_cell_maps(tmp_path / "." / "cells.npz") is first
+    assert len(reads) == 1
+    with pytest.raises(ValueError, match="read-only"):
+        first.rates[0, 0, 0] = 1.0  # a shared, cached array must not be edited
+    # a rewritten file (another size) is read again and gives the new cells
+    uniform_place_cells(30, bins=12, kind="dos", noise=0.0, seed=2).save(path)
+    assert recorded.load_place_cell_maps(path).n_cells == 30
+    assert len(reads) == 2
+
+
 def test_train_on_recorded_targets_and_trajectory(tmp_path, agent, capsys):
     maps = uniform_place_cells(64, bins=24, kind="dos", noise=0.0, seed=3)
     data = tmp_path / "rat's data"  # quotes in a path must survive into the config

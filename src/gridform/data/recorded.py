@@ -47,18 +47,40 @@ def fill_unvisited(rates: np.ndarray) -> np.ndarray:
     return rates[:, iy, ix]
 
 
+# The last few files read, keyed by (resolved path, mtime, size, bins): one `gridform
+# train --targets` reads its file for the cell count and again to build the task, and an
+# NWB file's ratemaps are binned from every spike.
+_READ: dict[tuple, Ratemaps] = {}
+_READ_KEEP = 4
+
+
 def load_place_cell_maps(path: str | os.PathLike, bins: int = 32) -> Ratemaps:
-    """Ratemaps of recorded place cells from ``.npz`` or ``.nwb`` (units + positions)."""
+    """Ratemaps of recorded place cells from ``.npz`` or ``.nwb`` (units + positions).
+
+    A file read before in this process, unchanged since (same modification time and
+    size), is not read again; the arrays returned are read-only.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"place-cell file not found: {path}")
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size, bins)
+    if key in _READ:
+        return _READ[key]
     if path.suffix.lower() == ".nwb":
         from gridform.data.nwb import read_place_cell_maps
 
-        return read_place_cell_maps(path, bins=bins)
-    if path.suffix.lower() != ".npz":
+        maps = read_place_cell_maps(path, bins=bins)
+    elif path.suffix.lower() == ".npz":
+        maps = load_ratemaps(path)
+    else:
         raise DataError(f"{path}: place cells are read from .npz ratemaps or .nwb files")
-    return load_ratemaps(path)
+    for array in (maps.rates, maps.occupancy, maps.x_centers, maps.y_centers):
+        array.flags.writeable = False
+    while len(_READ) >= _READ_KEEP:
+        del _READ[next(iter(_READ))]
+    _READ[key] = maps
+    return maps
 
 
 @dataclass(frozen=True, eq=False)
