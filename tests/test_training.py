@@ -28,7 +28,9 @@ def test_bad_configs_name_the_field():
                             ("learning_rate=0", "learning_rate"), ("bogus=1", "bogus"),
                             ("activation='swish'", "activation"), ("steps='many'", "steps"),
                             ("box_width=-2.2", "box_width"), ("speed_scale=0", "speed_scale"),
-                            ("speed_scale=inf", "speed_scale")]:
+                            ("speed_scale=inf", "speed_scale"),
+                            ("lr_warmup_steps=-1", "lr_warmup_steps"),
+                            ("lr_warmup_steps=12000", "lr_warmup_steps")]:
         with pytest.raises(ConfigError, match=field):
             load_config("demo", overrides=[override])
 
@@ -72,17 +74,47 @@ def test_speed_scale_sets_the_rayleigh_speed_of_the_training_paths():
         assert abs(np.median(speed) / (b * np.sqrt(2 * np.log(2))) - 1) < 0.02
 
 
-def test_run_ids_survive_the_addition_of_speed_scale():
+def test_run_ids_survive_the_addition_of_fields():
     import hashlib
 
     config = tiny()
-    before = {k: v for k, v in config.resolved().items() if k != "speed_scale"}
-    # the hash a config had before speed_scale existed: its resolved fields, sorted
+    added = ("speed_scale", "lr_warmup_steps")
+    before = {k: v for k, v in config.resolved().items() if k not in added}
+    # the hash a config had before these fields existed: its resolved fields, sorted
     old = hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:12]
     assert config.config_hash() == old
     assert config.resolved()["speed_scale"] == pytest.approx(0.8168, abs=1e-4)
-    faster = tiny(speed_scale=1.0)
-    assert faster.config_hash() != old and faster.run_id() != config.run_id()
+    assert config.resolved()["lr_warmup_steps"] == 0
+    for changed in (tiny(speed_scale=1.0), tiny(lr_warmup_steps=10)):
+        assert changed.config_hash() != old and changed.run_id() != config.run_id()
+
+
+def test_learning_rate_warmup_ramps_then_follows_the_schedule():
+    from gridform.training.loop import learning_rate_schedule
+
+    assert learning_rate_schedule(tiny()) == 0.003  # no ramp: the plain constant
+    ramp = learning_rate_schedule(tiny(lr_warmup_steps=4, steps=100))
+    np.testing.assert_allclose([ramp(i) for i in range(6)],
+                               0.003 * np.array([0.25, 0.5, 0.75, 1, 1, 1]), rtol=1e-6)
+    # on a cosine decay the ramp multiplies the decayed rate while it lasts
+    cos = learning_rate_schedule(tiny(lr_warmup_steps=50, steps=100, lr_schedule="cosine"))
+    plain = learning_rate_schedule(tiny(steps=100, lr_schedule="cosine"))
+    for i in (0, 10, 49):
+        assert float(cos(i)) == pytest.approx((i + 1) / 50 * float(plain(i)), rel=1e-6)
+    for i in (50, 75, 99):
+        assert float(cos(i)) == pytest.approx(float(plain(i)), rel=1e-6)
+    assert float(plain(100)) == pytest.approx(0.05 * 0.003, rel=1e-6)
+    # and the optimiser takes it: Adam's first update moves each weight by about the rate
+    # (g / sqrt(g^2) = sign g), so a four-step ramp makes it a quarter as large
+    moves = []
+    for warmup in (0, 4):
+        task = build_task(tiny(lr_warmup_steps=warmup))
+        params, opt_state = task.init()
+        before = np.array(params["w_rec"])  # a copy: make_step donates params
+        after, _, _ = task.make_step()(params, opt_state, 0)
+        moves.append(np.median(np.abs(np.asarray(after["w_rec"]) - before)))
+    assert moves[0] == pytest.approx(0.003, rel=0.05)
+    assert moves[1] == pytest.approx(0.003 / 4, rel=0.05)
 
 
 def test_forward_pass_runs_once_per_loss():

@@ -14,7 +14,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 __all__ = ["PRESETS", "ConfigError", "TrainConfig", "load_config"]
 
@@ -29,7 +36,7 @@ _REFERENCE_SPEED_SCALE = 0.13 * 2 * math.pi
 # Fields added after runs were already being stored, with the value they had implicitly
 # before: a config at that value hashes as it did then, so its run id (and the run
 # directories of a sweep started earlier) stay the same.
-_ADDED_FIELDS: dict[str, Any] = {"speed_scale": _REFERENCE_SPEED_SCALE}
+_ADDED_FIELDS: dict[str, Any] = {"speed_scale": _REFERENCE_SPEED_SCALE, "lr_warmup_steps": 0}
 
 
 class TrainConfig(BaseModel):
@@ -79,6 +86,10 @@ class TrainConfig(BaseModel):
     optimizer: Literal["adam", "rmsprop"] = "adam"
     learning_rate: float = Field(1e-4, gt=0)
     lr_schedule: Literal["constant", "cosine"] = "constant"
+    lr_warmup_steps: int = Field(
+        0, ge=0, description="the learning rate ramps linearly from learning_rate / "
+        "lr_warmup_steps at step 0 to the schedule's value at step lr_warmup_steps - 1; "
+        "0: no ramp")
     grad_clip: float = Field(0.0, ge=0, description="global gradient-norm clip; 0: off")
     steps: int = Field(100_000, gt=0)
     seed: int = 0
@@ -95,6 +106,13 @@ class TrainConfig(BaseModel):
         if v != v or v in (float("inf"), float("-inf")):
             raise ValueError("must be finite")
         return v
+
+    @model_validator(mode="after")
+    def _warmup_within_run(self) -> TrainConfig:
+        if self.lr_warmup_steps >= self.steps:
+            raise ValueError(f"lr_warmup_steps ({self.lr_warmup_steps}) must be less than "
+                             f"steps ({self.steps})")
+        return self
 
     def resolved(self) -> dict[str, Any]:
         return self.model_dump()

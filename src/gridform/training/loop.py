@@ -36,7 +36,8 @@ from gridform.training.checkpoint import (
 from gridform.training.config import ConfigError, TrainConfig
 from gridform.trajectories import MotionModel, Trajectories, simulate_trajectories
 
-__all__ = ["RunExistsError", "Task", "TrainingDiverged", "build_task", "train"]
+__all__ = ["RunExistsError", "Task", "TrainingDiverged", "build_task", "learning_rate_schedule",
+           "train"]
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,23 @@ class Task:
         return jax.jit(error)
 
 
+def learning_rate_schedule(config: TrainConfig) -> Any:
+    """The learning rate: a float, or an optax schedule of the update count."""
+    c = config
+    lr: Any = c.learning_rate
+    if c.lr_schedule == "cosine":
+        lr = optax.cosine_decay_schedule(c.learning_rate, c.steps, alpha=0.05)
+    if c.lr_warmup_steps > 0:
+        base, ramp = lr, float(c.lr_warmup_steps)
+
+        def warmed(count):
+            scale = jnp.minimum(1.0, (count + 1) / ramp)
+            return scale * (base(count) if callable(base) else base)
+
+        return warmed
+    return lr
+
+
 def build_task(config: TrainConfig) -> Task:
     c = config
     box = Box(c.box_width, c.box_height, c.boundary)
@@ -219,9 +237,7 @@ def build_task(config: TrainConfig) -> Task:
                               f"than one sequence of {c.sequence_length} steps")
         recorded = (jnp.asarray(path.positions, jnp.float32),
                     jnp.asarray(path.velocities(), jnp.float32))
-    lr: Any = c.learning_rate
-    if c.lr_schedule == "cosine":
-        lr = optax.cosine_decay_schedule(c.learning_rate, c.steps, alpha=0.05)
+    lr = learning_rate_schedule(c)
     opt = optax.adam(lr) if c.optimizer == "adam" else optax.rmsprop(lr)
     if c.grad_clip > 0:
         opt = optax.chain(optax.clip_by_global_norm(c.grad_clip), opt)
