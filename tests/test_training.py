@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -115,6 +116,27 @@ def test_learning_rate_warmup_ramps_then_follows_the_schedule():
         moves.append(np.median(np.abs(np.asarray(after["w_rec"]) - before)))
     assert moves[0] == pytest.approx(0.003, rel=0.05)
     assert moves[1] == pytest.approx(0.003 / 4, rel=0.05)
+
+
+def test_squared_error_compares_the_readout_with_the_code_at_mean_one():
+    task = build_task(tiny(loss="mse"))
+    params, _ = task.init()
+    key = task.data_key
+    v, p0, targets, _ = task.batch(key)
+    _, logits = task.apply(params, v, p0)
+    n_place = targets.shape[-1]
+    assert n_place == 32
+    decay = 1e-4 * float(jnp.sum(params["w_rec"] ** 2))
+    want = float(jnp.mean(jnp.sum((n_place * targets - logits) ** 2, axis=-1))) + decay
+    assert float(task.loss(params, task.batch(key))[0]) == pytest.approx(want, rel=1e-5)
+    # the training objective (time-major, fused) is the same number for the same batch
+    assert float(task.objective(params, task.training_batch(key))) == pytest.approx(
+        want, rel=1e-5)
+    # the cross-entropy keeps the code as it is (a distribution over cells)
+    ce = build_task(tiny())
+    ce_want = float(-jnp.mean(jnp.sum(targets * jax.nn.log_softmax(logits, -1), -1))) + decay
+    assert float(ce.objective(params, ce.training_batch(key))) == pytest.approx(ce_want,
+                                                                                rel=1e-5)
 
 
 def test_forward_pass_runs_once_per_loss():

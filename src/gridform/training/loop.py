@@ -146,12 +146,21 @@ class Task:
         return forward(params, v, p0, c.cell, c.activation, self.matmul_dtype,
                        unroll=self.unroll)
 
+    def loss_targets(self, targets: jax.Array) -> jax.Array:
+        """What the readout is compared with: the place code (summing to one over cells)
+        for the cross-entropy; for the squared error the code times the number of cells
+        (mean entry one). Against entries of ~1/n_place the squared error's gradients sit
+        near Adam's epsilon and the network never leaves chance (docs/demo-recipe.md)."""
+        if self.config.loss == "mse":
+            return targets * targets.shape[-1]
+        return targets
+
     def objective(self, params, batch_tm) -> jax.Array:
         """The training loss of a time-major batch: data term plus L2 on ``w_rec``."""
         c = self.config
         v, p0, targets = batch_tm
-        data = sequence_loss_time_major(params, v, p0, targets, c.cell, c.activation,
-                                        c.loss, self.matmul_dtype, self.unroll)
+        data = sequence_loss_time_major(params, v, p0, self.loss_targets(targets), c.cell,
+                                        c.activation, c.loss, self.matmul_dtype, self.unroll)
         return data + c.weight_decay * jnp.sum(params["w_rec"] ** 2)
 
     def loss(self, params, batch) -> tuple[jax.Array, jax.Array]:
@@ -162,7 +171,7 @@ class Task:
         if c.loss == "cross_entropy":
             data = -jnp.mean(jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1), axis=-1))
         else:
-            data = jnp.mean(jnp.sum((targets - logits) ** 2, axis=-1))
+            data = jnp.mean(jnp.sum((self.loss_targets(targets) - logits) ** 2, axis=-1))
         loss = data + c.weight_decay * jnp.sum(params["w_rec"] ** 2)
         return loss, jnp.mean(self.decoding_errors(logits, positions))
 
