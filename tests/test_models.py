@@ -51,6 +51,29 @@ def test_custom_gradients_match_autodiff(activation, loss):
                                        err_msg=name)
 
 
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_activity_penalty_adds_the_mean_summed_activity(loss):
+    params = init_params(jax.random.key(6), NP, H)
+    v, p0, y = batch(7)
+    lam = 1.0
+
+    def want(params):
+        hs, _ = forward(params, v, p0, "rnn", "relu")
+        return (reference_loss(params, v, p0, y, "rnn", "relu", loss)
+                + lam * jnp.sum(jnp.abs(hs)) / (B * T))
+
+    got_l, got = jax.value_and_grad(sequence_loss)(params, v, p0, y, "rnn", "relu", loss,
+                                                   activity_l1=lam)
+    want_l, want_g = jax.value_and_grad(want)(params)
+    plain = sequence_loss(params, v, p0, y, "rnn", "relu", loss)
+    assert float(got_l - plain) > 0.05 * float(plain)  # the term is there and counts
+    np.testing.assert_allclose(got_l, want_l, rtol=1e-5)
+    for name in params:
+        scale = float(jnp.max(jnp.abs(want_g[name])))
+        np.testing.assert_allclose(got[name], want_g[name], rtol=0, atol=1e-5 * scale,
+                                   err_msg=name)
+
+
 def test_cross_entropy_gradient_holds_for_unnormalised_targets():
     # d/dlogits of -sum(y log softmax) is softmax * sum(y) - y: targets need not sum to 1
     params = init_params(jax.random.key(2), NP, H)

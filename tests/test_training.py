@@ -31,7 +31,9 @@ def test_bad_configs_name_the_field():
                             ("box_width=-2.2", "box_width"), ("speed_scale=0", "speed_scale"),
                             ("speed_scale=inf", "speed_scale"),
                             ("lr_warmup_steps=-1", "lr_warmup_steps"),
-                            ("lr_warmup_steps=12000", "lr_warmup_steps")]:
+                            ("lr_warmup_steps=12000", "lr_warmup_steps"),
+                            ("activity_l1=-0.1", "activity_l1"),
+                            ("activity_l1=nan", "activity_l1")]:
         with pytest.raises(ConfigError, match=field):
             load_config("demo", overrides=[override])
 
@@ -79,14 +81,15 @@ def test_run_ids_survive_the_addition_of_fields():
     import hashlib
 
     config = tiny()
-    added = ("speed_scale", "lr_warmup_steps")
+    added = ("speed_scale", "lr_warmup_steps", "activity_l1")
     before = {k: v for k, v in config.resolved().items() if k not in added}
     # the hash a config had before these fields existed: its resolved fields, sorted
     old = hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:12]
     assert config.config_hash() == old
     assert config.resolved()["speed_scale"] == pytest.approx(0.8168, abs=1e-4)
     assert config.resolved()["lr_warmup_steps"] == 0
-    for changed in (tiny(speed_scale=1.0), tiny(lr_warmup_steps=10)):
+    assert config.resolved()["activity_l1"] == 0
+    for changed in (tiny(speed_scale=1.0), tiny(lr_warmup_steps=10), tiny(activity_l1=0.1)):
         assert changed.config_hash() != old and changed.run_id() != config.run_id()
 
 

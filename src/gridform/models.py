@@ -256,27 +256,32 @@ def forward(params: dict[str, jax.Array], velocity: jax.Array, p0: jax.Array,
 def sequence_loss(params: dict[str, jax.Array], velocity: jax.Array, p0: jax.Array,
                   targets: jax.Array, cell: str = "rnn", activation: str = "relu",
                   loss: str = "cross_entropy", matmul_dtype=jnp.float32,
-                  unroll: int = 1) -> jax.Array:
+                  unroll: int = 1, activity_l1: float = 0.0) -> jax.Array:
     """Mean per-step loss of a batch: one forward pass.
 
     ``velocity`` (batch, time, 2), ``targets`` (batch, time, n_place): the same batch-first
     arrays as :func:`forward`; the loss equals the one computed from its logits.
+    ``activity_l1`` adds that multiple of the summed |hidden activity| per step.
     """
     return sequence_loss_time_major(params, jnp.swapaxes(velocity, 0, 1), p0,
                                     jnp.swapaxes(targets, 0, 1), cell, activation, loss,
-                                    matmul_dtype, unroll)
+                                    matmul_dtype, unroll, activity_l1)
 
 
 def sequence_loss_time_major(params: dict[str, jax.Array], velocity_tm: jax.Array,
                              p0: jax.Array, targets_tm: jax.Array, cell: str = "rnn",
                              activation: str = "relu", loss: str = "cross_entropy",
-                             matmul_dtype=jnp.float32, unroll: int = 1) -> jax.Array:
+                             matmul_dtype=jnp.float32, unroll: int = 1,
+                             activity_l1: float = 0.0) -> jax.Array:
     """:func:`sequence_loss` on time-major arrays (time, batch, .), as the trainer uses."""
     t, b = velocity_tm.shape[:2]
     hs = hidden_states_time_major(params, velocity_tm, p0, cell, activation, matmul_dtype,
                                   unroll).reshape(t * b, -1)
     y = targets_tm.reshape(t * b, -1)
     if loss == "cross_entropy":
-        return readout_cross_entropy(hs, params["decoder"], y, matmul_dtype) / (t * b)
-    logits = _mm(hs, params["decoder"], matmul_dtype)
-    return jnp.sum((y - logits) ** 2) / (t * b)
+        data = readout_cross_entropy(hs, params["decoder"], y, matmul_dtype)
+    else:
+        data = jnp.sum((y - _mm(hs, params["decoder"], matmul_dtype)) ** 2)
+    if activity_l1:
+        data = data + activity_l1 * jnp.sum(jnp.abs(hs))
+    return data / (t * b)

@@ -36,7 +36,8 @@ _REFERENCE_SPEED_SCALE = 0.13 * 2 * math.pi
 # Fields added after runs were already being stored, with the value they had implicitly
 # before: a config at that value hashes as it did then, so its run id (and the run
 # directories of a sweep started earlier) stay the same.
-_ADDED_FIELDS: dict[str, Any] = {"speed_scale": _REFERENCE_SPEED_SCALE, "lr_warmup_steps": 0}
+_ADDED_FIELDS: dict[str, Any] = {"speed_scale": _REFERENCE_SPEED_SCALE, "lr_warmup_steps": 0,
+                                 "activity_l1": 0.0}
 
 
 class TrainConfig(BaseModel):
@@ -83,6 +84,10 @@ class TrainConfig(BaseModel):
     # objective and optimiser
     loss: Literal["cross_entropy", "mse"] = "cross_entropy"
     weight_decay: float = Field(1e-4, ge=0, description="L2 on the recurrent weights")
+    activity_l1: float = Field(
+        0.0, ge=0, description="L1 on the hidden activity: this multiple of the summed "
+        "|h| over units, averaged over samples and steps, joins the loss (a metabolic "
+        "cost; 0: none, as the paper)")
     optimizer: Literal["adam", "rmsprop"] = "adam"
     learning_rate: float = Field(1e-4, gt=0)
     lr_schedule: Literal["constant", "cosine"] = "constant"
@@ -100,7 +105,7 @@ class TrainConfig(BaseModel):
     eval_batches: int = Field(50, gt=0, description="batches of the periodic evaluation")
 
     @field_validator("init_input_scale", "recurrent_gain", "learning_rate", "sigma", "dt",
-                     "speed_scale", mode="after")
+                     "speed_scale", "activity_l1", mode="after")
     @classmethod
     def _finite(cls, v: float) -> float:
         if v != v or v in (float("inf"), float("-inf")):

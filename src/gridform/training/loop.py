@@ -160,18 +160,21 @@ class Task:
         c = self.config
         v, p0, targets = batch_tm
         data = sequence_loss_time_major(params, v, p0, self.loss_targets(targets), c.cell,
-                                        c.activation, c.loss, self.matmul_dtype, self.unroll)
+                                        c.activation, c.loss, self.matmul_dtype, self.unroll,
+                                        c.activity_l1)
         return data + c.weight_decay * jnp.sum(params["w_rec"] ** 2)
 
     def loss(self, params, batch) -> tuple[jax.Array, jax.Array]:
         """(loss, decoding error in metres) of a batch-first batch (:meth:`batch`)."""
         c = self.config
         v, p0, targets, positions = batch
-        _, logits = self.apply(params, v, p0)
+        hs, logits = self.apply(params, v, p0)
         if c.loss == "cross_entropy":
             data = -jnp.mean(jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1), axis=-1))
         else:
             data = jnp.mean(jnp.sum((self.loss_targets(targets) - logits) ** 2, axis=-1))
+        if c.activity_l1:
+            data = data + c.activity_l1 * jnp.mean(jnp.sum(jnp.abs(hs), axis=-1))
         loss = data + c.weight_decay * jnp.sum(params["w_rec"] ** 2)
         return loss, jnp.mean(self.decoding_errors(logits, positions))
 
