@@ -156,7 +156,8 @@ class Task:
         return targets
 
     def objective(self, params, batch_tm) -> jax.Array:
-        """The training loss of a time-major batch: data term plus L2 on ``w_rec``."""
+        """The training loss of a time-major batch: data term (with the activity cost, if
+        any) plus L2 on ``w_rec``."""
         c = self.config
         v, p0, targets = batch_tm
         data = sequence_loss_time_major(params, v, p0, self.loss_targets(targets), c.cell,
