@@ -185,6 +185,28 @@ def test_existing_run_is_never_overwritten(tmp_path):
     assert (run / "model.safetensors").read_bytes() != before
 
 
+def test_an_mse_run_from_before_the_target_scale_is_not_resumed(tmp_path):
+    run = tmp_path / "run"
+    train(tiny(steps=5, loss="mse"), run)
+    train(tiny(steps=10, loss="mse"), run, resume=True)  # a run of this version resumes
+    # the config.json an mse run had before the targets were scaled: no marker
+    meta = json.loads((run / "config.json").read_text())
+    del meta["mse_targets"]
+    (run / "config.json").write_text(json.dumps(meta))
+    before = (run / "model.safetensors").read_bytes()
+    with pytest.raises(ValueError, match=r"raw place code.*--force"):
+        train(tiny(steps=15, loss="mse"), run, resume=True)
+    assert (run / "model.safetensors").read_bytes() == before
+    assert json.loads((run / "config.json").read_text()) == meta  # nothing rewritten
+    # a cross-entropy run never depended on it
+    ce = tmp_path / "ce"
+    train(tiny(steps=5), ce)
+    meta = json.loads((ce / "config.json").read_text())
+    del meta["mse_targets"]
+    (ce / "config.json").write_text(json.dumps(meta))
+    train(tiny(steps=10), ce, resume=True)
+
+
 def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
     rng = np.random.default_rng()
     kill_after = int(rng.integers(1, 6)) * 5  # a random checkpointed step in 5..25

@@ -57,7 +57,7 @@ def train_population(configs: list[TrainConfig], run_dirs: list[str | Path] | No
     [bool], "seconds": float}``. With ``run_dirs``, each member is written as a run.
     """
     from gridform.training.checkpoint import save_checkpoint, save_tensors
-    from gridform.training.loop import build_task
+    from gridform.training.loop import build_task, run_metadata
 
     _check_compatible(configs)
     tasks = [build_task(c) for c in configs]
@@ -93,9 +93,7 @@ def train_population(configs: list[TrainConfig], run_dirs: list[str | Path] | No
             if diverged[m]:
                 continue
             d.mkdir(parents=True, exist_ok=True)
-            write_json(d / "config.json", {"config": cfg.resolved(),
-                                           "config_hash": cfg.config_hash(),
-                                           "run_id": cfg.run_id()})
+            write_json(d / "config.json", run_metadata(cfg))
             (d / "metrics.jsonl").write_text("".join(f"{line}\n" for line in logs[m]))
             opt_m = jax.tree.map(lambda a, m=m: a[m], opt_state)
             meta = {"step": c.steps, "loss": float(np.asarray(loss)[m]), "error_cm": None,

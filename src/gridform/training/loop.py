@@ -41,6 +41,10 @@ __all__ = ["RunExistsError", "Task", "TrainingDiverged", "build_task", "learning
 
 log = logging.getLogger(__name__)
 
+# Written to every config.json since `loss='mse'` compares the readout with the place code
+# times the number of cells (Task.loss_targets); an mse run without it used the raw code.
+MSE_TARGETS_KEY = "mse_targets"
+
 RUN_FILES = ("config.json", "checkpoint.safetensors", "checkpoint.safetensors.new",
              "checkpoint.json", "metrics.jsonl",
              "model.safetensors", "ratemaps.npz", "scores.csv", "summary.json", "report.html")
@@ -260,6 +264,12 @@ def build_task(config: TrainConfig) -> Task:
 # ---------------------------------------------------------------------------------
 # run directories
 # ---------------------------------------------------------------------------------
+def run_metadata(config: TrainConfig) -> dict[str, Any]:
+    """What a run directory's ``config.json`` holds."""
+    return {"config": config.resolved(), "config_hash": config.config_hash(),
+            "run_id": config.run_id(), MSE_TARGETS_KEY: "place code x n_place_cells"}
+
+
 def read_run_config(run_dir: Path) -> TrainConfig:
     path = run_dir / "config.json"
     if not path.exists():
@@ -289,6 +299,12 @@ def prepare_run_dir(config: TrainConfig, run_dir: Path, resume: bool, force: boo
             diff = sorted(k for k, v in config.resolved().items()
                           if stored.resolved().get(k) != v)
             raise ValueError(f"cannot resume {run_dir}: its config differs in {diff}")
+        if stored.loss == "mse" and MSE_TARGETS_KEY not in json.loads(
+                (run_dir / "config.json").read_text()):
+            raise ValueError(f"cannot resume {run_dir}: it was trained with loss='mse' "
+                             "against the raw place code, before the squared error compared "
+                             "the readout with the code times the number of cells; pass "
+                             "--force to start it over")
     elif has_run and not force:
         raise RunExistsError(f"{run_dir} already holds a run; pass --resume to continue "
                              "it or --force to start over")
@@ -315,9 +331,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     if resume and (run_dir / "checkpoint.json").exists():
         params, opt_state, meta = load_checkpoint(run_dir, "checkpoint", params, opt_state)
         start = int(meta["step"])
-    write_json(run_dir / "config.json", {"config": config.resolved(),
-                                          "config_hash": config.config_hash(),
-                                          "run_id": config.run_id()})
+    write_json(run_dir / "config.json", run_metadata(config))
     metrics_path = run_dir / "metrics.jsonl"
     _truncate_metrics(metrics_path, start)
     step_fn = task.make_step()
