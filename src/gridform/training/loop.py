@@ -270,15 +270,19 @@ def run_metadata(config: TrainConfig) -> dict[str, Any]:
             "run_id": config.run_id(), MSE_TARGETS_KEY: "place code x n_place_cells"}
 
 
-def read_run_config(run_dir: Path) -> TrainConfig:
+def _read_run_metadata(run_dir: Path) -> dict[str, Any]:
+    """The parsed ``config.json`` of a run directory (:func:`run_metadata`)."""
     path = run_dir / "config.json"
     if not path.exists():
         raise FileNotFoundError(f"{run_dir} holds no run (missing config.json)")
     try:
-        data = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"{path} is not valid JSON ({err})") from None
-    return TrainConfig(**data["config"])
+
+
+def read_run_config(run_dir: Path) -> TrainConfig:
+    return TrainConfig(**_read_run_metadata(run_dir)["config"])
 
 
 def prepare_run_dir(config: TrainConfig, run_dir: Path, resume: bool, force: bool
@@ -288,10 +292,11 @@ def prepare_run_dir(config: TrainConfig, run_dir: Path, resume: bool, force: boo
         raise ValueError("--resume and --force exclude each other")
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"{run_dir} exists and is not a directory")
-    stored = None
+    stored = meta = None
     has_run = (run_dir / "config.json").exists()
     if has_run:
-        stored = read_run_config(run_dir)
+        meta = _read_run_metadata(run_dir)
+        stored = TrainConfig(**meta["config"])
     if resume:
         if not has_run:
             raise FileNotFoundError(f"cannot resume: {run_dir} holds no run")
@@ -299,8 +304,7 @@ def prepare_run_dir(config: TrainConfig, run_dir: Path, resume: bool, force: boo
             diff = sorted(k for k, v in config.resolved().items()
                           if stored.resolved().get(k) != v)
             raise ValueError(f"cannot resume {run_dir}: its config differs in {diff}")
-        if stored.loss == "mse" and MSE_TARGETS_KEY not in json.loads(
-                (run_dir / "config.json").read_text()):
+        if stored.loss == "mse" and MSE_TARGETS_KEY not in meta:
             raise ValueError(f"cannot resume {run_dir}: it was trained with loss='mse' "
                              "against the raw place code, before the squared error compared "
                              "the readout with the code times the number of cells; pass "
