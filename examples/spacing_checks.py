@@ -29,6 +29,8 @@ import numpy as np
 
 from gridform.analysis.ratemaps import RatemapAccumulator, load_ratemaps
 from gridform.analysis.scores import autocorrelogram, grid_geometry
+from gridform.data.synthetic import lattice_ratemaps
+from gridform.environment import Box
 from gridform.training.evaluate import summarise
 from gridform.training.loop import build_task, load_params, read_run_config
 
@@ -49,19 +51,6 @@ def spectral_spacing(rates: np.ndarray, bin_size: float, pad: int = 512) -> np.n
     return 4 * np.pi / (np.sqrt(3) * centres[np.argmax(radial, axis=1)])
 
 
-def ideal_hexagons(spacing: float, x: np.ndarray, n: int, rng) -> np.ndarray:
-    """(n, y, x) rectified sums of three plane waves at random orientation and phase."""
-    k = 4 * np.pi / (np.sqrt(3) * spacing)
-    X, Y = np.meshgrid(x, x)
-    maps = []
-    for _ in range(n):
-        theta, (px, py) = rng.uniform(0, np.pi / 3), rng.uniform(-1, 1, 2)
-        g = sum(np.cos(k * (np.cos(theta + a) * (X - px) + np.sin(theta + a) * (Y - py)))
-                for a in (0, 2 * np.pi / 3, 4 * np.pi / 3))
-        maps.append(np.maximum(g, 0))
-    return np.stack(maps)
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("run_dir", type=Path)
@@ -78,7 +67,8 @@ def main() -> None:
 
     print("1. estimators on ideal rectified hexagons (30 maps each, the run's bins):")
     for spacing in (0.739, 0.95):
-        ideal = ideal_hexagons(spacing, maps.x_centers, 30, rng)
+        ideal = lattice_ratemaps(spacing, rng.uniform(0, 60, 30), rng.uniform(-1, 1, (30, 2)),
+                                 bins=len(maps.x_centers), box=Box(maps.width, maps.height)).rates
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sac = grid_geometry(autocorrelogram(ideal), (dx, dx))["spacing_m"]

@@ -4,6 +4,7 @@ and the tests of the theory's assumptions (issue 7)."""
 import builtins
 import json
 import os
+import re
 
 import jax
 import jax.numpy as jnp
@@ -24,7 +25,11 @@ from gridform.data import (
 )
 from gridform.data.assumptions import translation_invariance
 from gridform.data.nwb import read_nwb, read_path, read_place_cell_maps, write_nwb
-from gridform.data.synthetic import heterogeneous_place_cells, uniform_place_cells
+from gridform.data.synthetic import (
+    heterogeneous_place_cells,
+    lattice_ratemaps,
+    uniform_place_cells,
+)
 from gridform.theory.spectrum import grid_spacing, ring_wavenumber
 from gridform.training import build_task, load_config, train
 from gridform.training.loop import load_params
@@ -600,3 +605,44 @@ def test_import_trajectory_from_foreign_nwb(tmp_path):
     path = load_path(out)
     assert path.n == 100 and abs(path.dt - 0.04) < 1e-12
     np.testing.assert_allclose(path.positions[:, 0], 0.2 + 0.5 * path.times - 1.1, atol=1e-9)
+
+
+def test_lattice_ratemaps_hold_the_lattice_they_are_asked_for():
+    from gridform.analysis.scores import autocorrelogram, grid_geometry
+
+    box = Box(2.75, 2.75)  # 55 bins of 5 cm: 0 and the phases below are bin centres
+    maps = lattice_ratemaps(0.8, [0.0, 20.0, 45.0], [(0.0, 0.0), (0.25, -0.4), (0.0, 0.0)],
+                            bins=55, box=box)
+    assert maps.rates.shape == (3, 55, 55)
+    x = maps.x_centers
+    for cell, (px, py) in enumerate([(0.0, 0.0), (0.25, -0.4), (0.0, 0.0)]):
+        iy, ix = np.argmin(abs(x - py)), np.argmin(abs(x - px))
+        assert maps.rates[cell, iy, ix] == pytest.approx(3.0)  # three waves in phase
+    assert maps.rates.min() == 0.0 and maps.rates.max() == pytest.approx(3.0)
+    geometry = grid_geometry(autocorrelogram(maps.rates), maps.bin_size)
+    np.testing.assert_allclose(geometry["spacing_m"], 0.8, atol=0.03)
+    np.testing.assert_allclose(geometry["orientation_deg"] % 60, [0.0, 20.0, 45.0], atol=3.0)
+    one = lattice_ratemaps(0.8, 20.0, (0.25, -0.4), bins=55, box=box)
+    np.testing.assert_array_equal(one.rates[0], maps.rates[1])
+
+    stripes = lattice_ratemaps(0.5, 30.0, kind="stripes", bins=55, box=box).rates[0]
+    assert stripes[27, 27] == pytest.approx(1.0) and stripes.min() < -0.99
+    square = lattice_ratemaps(0.5, kind="square", bins=55, box=box).rates[0]
+    assert square.min() == 0.0 and square[27, 27] == pytest.approx(1.0)
+    # a period along x and along y (10 bins) repeats the map; half a period does not
+    np.testing.assert_allclose(square[:, 10:], square[:, :-10], atol=1e-12)
+    np.testing.assert_allclose(square[10:], square[:-10], atol=1e-12)
+    assert np.abs(square[:, 5:] - square[:, :-5]).max() > 0.5
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    ((0.0,), {}, "spacing must be a positive"),
+    ((float("nan"),), {}, "spacing must be a positive"),
+    ((0.7,), {"kind": "triangles"}, "kind must be one of"),
+    ((0.7,), {"bins": 1}, "bins must be an integer >= 2"),
+    ((0.7, [0.0, 10.0, 20.0], [(0.0, 0.0), (0.1, 0.1)]), {}, "different numbers of cells"),
+    ((0.7, 0.0, (0.0, 0.0, 0.0)), {}, "phase (2,) or (n, 2)"),
+])
+def test_lattice_ratemaps_name_bad_input(args, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        lattice_ratemaps(*args, **kwargs)
