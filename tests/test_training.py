@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from gridform.cli import main
+from gridform.models import readout_loss
 from gridform.training import ConfigError, RunExistsError, TrainingDiverged, load_config, train
 from gridform.training.checkpoint import CheckpointError, load_checkpoint
 from gridform.training.loop import Task, build_task
@@ -140,6 +141,31 @@ def test_squared_error_compares_the_readout_with_the_code_at_mean_one():
     ce_want = float(-jnp.mean(jnp.sum(targets * jax.nn.log_softmax(logits, -1), -1))) + decay
     assert float(ce.objective(params, ce.training_batch(key))) == pytest.approx(ce_want,
                                                                                 rel=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_evaluation_loss_is_the_training_objective(loss):
+    """Task.loss (batch first, from the logits it also decodes) and Task.objective (time
+    major, fused readout) are one objective: same batch, same number, activity cost
+    included."""
+    task = build_task(tiny(loss=loss, activity_l1=0.05))
+    params, _ = task.init()
+    key = jax.random.fold_in(task.data_key, 3)
+    got = float(task.loss(params, task.batch(key))[0])
+    assert got == pytest.approx(float(task.objective(params, task.training_batch(key))),
+                                rel=1e-5)
+    plain = build_task(tiny(loss=loss))
+    assert got > float(plain.loss(params, plain.batch(key))[0])  # the cost is counted
+
+
+def test_readout_loss_names_bad_arguments():
+    hs, y = jnp.ones((4, 3)), jnp.full((4, 5), 0.2)
+    with pytest.raises(ValueError, match="exactly one of logits or decoder"):
+        readout_loss(hs, y, logits=jnp.ones((4, 5)), decoder=jnp.ones((3, 5)))
+    with pytest.raises(ValueError, match="exactly one of logits or decoder"):
+        readout_loss(hs, y)
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        readout_loss(hs, y, "hinge", logits=jnp.ones((4, 5)))
 
 
 def test_forward_pass_runs_once_per_loss():

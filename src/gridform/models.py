@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 
 __all__ = ["ACTIVATIONS", "RECURRENT_INITS", "RecurrentInit", "forward", "hidden_states_time_major",
-           "init_params", "n_gates", "readout_cross_entropy", "sequence_loss",
+           "init_params", "n_gates", "readout_cross_entropy", "readout_loss", "sequence_loss",
            "sequence_loss_time_major"]
 
 ACTIVATIONS = {
@@ -180,7 +180,10 @@ def readout_cross_entropy(hidden: jax.Array, decoder: jax.Array, targets: jax.Ar
     order and feeds two matrix products. Left to autodiff, XLA recomputes the softmax
     inside a transposing copy, which cost a third of a 256-unit training step.
     """
-    logits = _mm(hidden, decoder, matmul_dtype)
+    return _cross_entropy(_mm(hidden, decoder, matmul_dtype), targets)
+
+
+def _cross_entropy(logits: jax.Array, targets: jax.Array) -> jax.Array:
     return -jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1))
 
 
@@ -199,6 +202,33 @@ def _readout_ce_bwd(matmul_dtype, res, g):
 
 
 readout_cross_entropy.defvjp(_readout_ce_fwd, _readout_ce_bwd)
+
+
+def readout_loss(hidden: jax.Array, targets: jax.Array, loss: str = "cross_entropy",
+                 activity_l1: float = 0.0, *, logits: jax.Array | None = None,
+                 decoder: jax.Array | None = None, matmul_dtype=jnp.float32) -> jax.Array:
+    """The data term summed over samples: the loss of the readout against ``targets``
+    (softmax cross-entropy or squared error) plus ``activity_l1`` times the summed
+    |hidden activity|.
+
+    Give either the ``logits`` already computed (evaluation, which also decodes them) or
+    the ``decoder`` (training: the cross-entropy then runs fused,
+    :func:`readout_cross_entropy`). ``hidden`` (..., H), ``targets`` (..., n_place).
+    """
+    if (logits is None) == (decoder is None):
+        raise ValueError("readout_loss needs exactly one of logits or decoder")
+    if loss == "cross_entropy":
+        data = (readout_cross_entropy(hidden, decoder, targets, matmul_dtype)
+                if logits is None else _cross_entropy(logits, targets))
+    elif loss == "mse":
+        if logits is None:
+            logits = _mm(hidden, decoder, matmul_dtype)
+        data = jnp.sum((targets - logits) ** 2)
+    else:
+        raise ValueError(f"unknown loss {loss!r}; choose cross_entropy or mse")
+    if activity_l1:
+        data = data + activity_l1 * jnp.sum(jnp.abs(hidden))
+    return data
 
 
 def hidden_states_time_major(params: dict[str, jax.Array], velocity_tm: jax.Array,
@@ -277,11 +307,6 @@ def sequence_loss_time_major(params: dict[str, jax.Array], velocity_tm: jax.Arra
     t, b = velocity_tm.shape[:2]
     hs = hidden_states_time_major(params, velocity_tm, p0, cell, activation, matmul_dtype,
                                   unroll).reshape(t * b, -1)
-    y = targets_tm.reshape(t * b, -1)
-    if loss == "cross_entropy":
-        data = readout_cross_entropy(hs, params["decoder"], y, matmul_dtype)
-    else:
-        data = jnp.sum((y - _mm(hs, params["decoder"], matmul_dtype)) ** 2)
-    if activity_l1:
-        data = data + activity_l1 * jnp.sum(jnp.abs(hs))
+    data = readout_loss(hs, targets_tm.reshape(t * b, -1), loss, activity_l1,
+                        decoder=params["decoder"], matmul_dtype=matmul_dtype)
     return data / (t * b)

@@ -25,7 +25,7 @@ import optax
 
 from gridform._io import write_json
 from gridform.environment import Box
-from gridform.models import forward, init_params, sequence_loss_time_major
+from gridform.models import forward, init_params, readout_loss, sequence_loss_time_major
 from gridform.place_cells import PlaceCells
 from gridform.training.checkpoint import (
     CheckpointError,
@@ -174,12 +174,8 @@ class Task:
         c = self.config
         v, p0, targets, positions = batch
         hs, logits = self.apply(params, v, p0)
-        if c.loss == "cross_entropy":
-            data = -jnp.mean(jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1), axis=-1))
-        else:
-            data = jnp.mean(jnp.sum((self.loss_targets(targets) - logits) ** 2, axis=-1))
-        if c.activity_l1:
-            data = data + c.activity_l1 * jnp.mean(jnp.sum(jnp.abs(hs), axis=-1))
+        data = readout_loss(hs, self.loss_targets(targets), c.loss, c.activity_l1,
+                            logits=logits) / (v.shape[0] * v.shape[1])
         loss = data + c.weight_decay * jnp.sum(params["w_rec"] ** 2)
         return loss, jnp.mean(self.decoding_errors(logits, positions))
 
