@@ -12,11 +12,11 @@ Batch 200, 20 steps, 512 place cells, as ``bench_train.py``. Run:
 from __future__ import annotations
 
 import argparse
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _timing import best_time
 
 from gridform.models import _rnn_core, _transposed, readout_cross_entropy
 
@@ -24,18 +24,9 @@ B, T, NP = 200, 20, 512
 
 
 def ms(f, *args, reps: int = 30) -> float:
-    """Best of three means over ``reps`` calls of ``jit(f)``, in milliseconds."""
+    """Milliseconds per call of ``jit(f)(*args)`` (:func:`_timing.best_time`)."""
     f = jax.jit(f)
-    for _ in range(2):
-        jax.block_until_ready(f(*args))
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        for _ in range(reps):
-            out = f(*args)
-        jax.block_until_ready(out)
-        best = min(best, (time.perf_counter() - t) / reps)
-    return 1e3 * best
+    return 1e3 * best_time(lambda i: f(*args), reps, sync=jax.block_until_ready)
 
 
 def parts(n: int) -> None:

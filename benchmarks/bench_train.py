@@ -16,12 +16,12 @@ shows their medians, so a burst of load on a shared machine does not decide the 
 from __future__ import annotations
 
 import argparse
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from _timing import best_time
 
 from gridform.training import build_task, load_config
 
@@ -37,26 +37,16 @@ def model_flops(n_hidden: int) -> float:
 def gemm_rate(dtype, n: int = 2048, reps: int = 5) -> float:
     a = jnp.ones((n, n), dtype)
     f = jax.jit(lambda x: jnp.matmul(x, x, preferred_element_type=jnp.float32))
-    f(a).block_until_ready()
-    t = time.perf_counter()
-    for _ in range(reps):
-        f(a).block_until_ready()
-    return 2 * n**3 * reps / (time.perf_counter() - t)
+    return 2 * n**3 / best_time(lambda i: f(a), reps, sync=jax.block_until_ready)
 
 
-def _timed(fn, state, steps: int, repeats: int = 3) -> float:
-    """Best of ``repeats`` timings of ``steps`` steps (after two warm-up steps)."""
-    for i in range(2):
+def _timed(fn, state, steps: int) -> float:
+    """Seconds per step of ``state = fn(state, i)`` (:func:`_timing.best_time`)."""
+    def call(i):
+        nonlocal state
         state = fn(state, i)
-    jax.block_until_ready(state)
-    best = float("inf")
-    for r in range(repeats):
-        t = time.perf_counter()
-        for i in range(steps):
-            state = fn(state, 2 + r * steps + i)
-        jax.block_until_ready(state)
-        best = min(best, (time.perf_counter() - t) / steps)
-    return best
+        return state
+    return best_time(call, steps, sync=jax.block_until_ready)
 
 
 def time_gridform(n_hidden: int, steps: int, dtype: str) -> tuple[float, float]:
@@ -100,15 +90,7 @@ def time_torch(n_hidden: int, steps: int) -> float:
         loss.backward()
         opt.step()
 
-    for _ in range(2):
-        one()
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        for _ in range(steps):
-            one()
-        best = min(best, (time.perf_counter() - t) / steps)
-    return best
+    return best_time(lambda i: one(), steps)
 
 
 def main() -> None:
