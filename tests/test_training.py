@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from gridform import Box
 from gridform.cli import main
 from gridform.models import readout_loss
 from gridform.training import ConfigError, RunExistsError, TrainingDiverged, load_config, train
@@ -34,9 +35,15 @@ def test_bad_configs_name_the_field():
                             ("lr_warmup_steps=-1", "lr_warmup_steps"),
                             ("lr_warmup_steps=12000", "lr_warmup_steps"),
                             ("activity_l1=-0.1", "activity_l1"),
-                            ("activity_l1=nan", "activity_l1")]:
+                            ("activity_l1=nan", "activity_l1"),
+                            ("place_cell_layout='hexagonal'", "place_cell_layout"),
+                            ("place_cell_file='cells.npz'", "place_cell_layout")]:
+        if override.startswith("place_cell_file"):
+            override = [override, "place_cell_layout='lattice'"]
+        else:
+            override = [override]
         with pytest.raises(ConfigError, match=field):
-            load_config("demo", overrides=[override])
+            load_config("demo", overrides=override)
 
 
 def test_bad_config_on_the_cli_exits_2_and_writes_nothing(tmp_path, capsys):
@@ -48,6 +55,36 @@ def test_bad_config_on_the_cli_exits_2_and_writes_nothing(tmp_path, capsys):
     toml.write_text("[train]\nunknown_key = 3\n")
     assert main(["train", "--config", str(toml), "--out", str(out)]) == 2
     assert "unknown_key" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_lattice_layout_puts_the_centres_on_bin_centres_whatever_the_seed():
+    lattice = [build_task(tiny(place_cell_layout="lattice", n_place_cells=36, seed=s))
+               for s in (0, 1)]
+    c = lattice[0].place_cells.centers
+    x = -1.1 + 2.2 / 6 * (np.arange(6) + 0.5)  # 6 x 6 bins of the 2.2 m box
+    np.testing.assert_allclose(np.unique(c[:, 0]), x, atol=1e-12)
+    np.testing.assert_allclose(np.unique(c[:, 1]), x, atol=1e-12)
+    assert len({tuple(r) for r in c}) == 36
+    np.testing.assert_array_equal(c, lattice[1].place_cells.centers)
+    random = [build_task(tiny(n_place_cells=36, seed=s)).place_cells.centers for s in (0, 1)]
+    assert not np.allclose(random[0], random[1])
+
+
+def test_a_lattice_of_the_wrong_shape_is_refused_on_the_cli(tmp_path, capsys):
+    from gridform.place_cells import lattice_shape
+
+    box = Box(2.2, 2.2)
+    assert lattice_shape(512, box) == (32, 16)
+    assert lattice_shape(529, box) == (23, 23)
+    assert lattice_shape(12, Box(4.0, 1.0)) == (6, 2)
+    assert lattice_shape(7, box) == (7, 1)
+    out = tmp_path / "run"
+    assert main(["train", "--set", "place_cell_layout='lattice'", "--steps", "2",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "place_cell_layout='lattice': 512 place cells make a 32 x 16 lattice" in err
+    assert "506 (23 x 22) or 528 (24 x 22)" in err
     assert not out.exists()
 
 
@@ -82,7 +119,7 @@ def test_run_ids_survive_the_addition_of_fields():
     import hashlib
 
     config = tiny()
-    added = ("speed_scale", "lr_warmup_steps", "activity_l1")
+    added = ("speed_scale", "lr_warmup_steps", "activity_l1", "place_cell_layout")
     before = {k: v for k, v in config.resolved().items() if k not in added}
     # the hash a config had before these fields existed: its resolved fields, sorted
     old = hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:12]
@@ -90,7 +127,9 @@ def test_run_ids_survive_the_addition_of_fields():
     assert config.resolved()["speed_scale"] == pytest.approx(0.8168, abs=1e-4)
     assert config.resolved()["lr_warmup_steps"] == 0
     assert config.resolved()["activity_l1"] == 0
-    for changed in (tiny(speed_scale=1.0), tiny(lr_warmup_steps=10), tiny(activity_l1=0.1)):
+    assert config.resolved()["place_cell_layout"] == "random"
+    for changed in (tiny(speed_scale=1.0), tiny(lr_warmup_steps=10), tiny(activity_l1=0.1),
+                    tiny(place_cell_layout="lattice", n_place_cells=36)):
         assert changed.config_hash() != old and changed.run_id() != config.run_id()
 
 

@@ -35,7 +35,8 @@ from gridform.environment import Box
 PlaceCellKind = Literal["gaussian", "dos", "dog", "dog_unnormalised"]
 PLACE_CELL_KINDS: tuple[str, ...] = get_args(PlaceCellKind)
 
-__all__ = ["PLACE_CELL_KINDS", "PlaceCellKind", "PlaceCells", "surround_scale_from_ratio"]
+__all__ = ["PLACE_CELL_KINDS", "PlaceCellKind", "PlaceCells", "lattice_centers", "lattice_shape",
+           "surround_scale_from_ratio"]
 
 
 def surround_scale_from_ratio(sigma_ratio: float) -> float:
@@ -50,22 +51,21 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown place-cell kind {kind!r}; choose one of {PLACE_CELL_KINDS}")
 
 
-def lattice_centers(n_cells: int, box: Box) -> np.ndarray:
-    """``n_cells`` centres on a rectangular lattice of bin centres covering the box.
+def lattice_shape(n_cells: int, box: Box) -> tuple[int, int]:
+    """``(n_x, n_y)`` with ``n_x * n_y == n_cells`` and ``n_x / n_y`` as close as the
+    divisors of ``n_cells`` allow to ``width / height`` (a prime gives a single row)."""
+    if n_cells < 1:
+        raise ValueError(f"n_cells must be positive, got {n_cells}")
+    target = math.log(box.width / box.height)
+    n_y = min((d for d in range(1, n_cells + 1) if n_cells % d == 0),
+              key=lambda d: abs(math.log(n_cells // d / d) - target))
+    return n_cells // n_y, n_y
 
-    The lattice has ``n_x * n_y == n_cells`` points with ``n_x / n_y`` as close as the
-    divisors of ``n_cells`` allow to ``width / height``.
-    """
-    best = None
-    for n_y in range(1, n_cells + 1):
-        if n_cells % n_y:
-            continue
-        n_x = n_cells // n_y
-        err = abs(math.log((n_x / n_y) / (box.width / box.height)))
-        if best is None or err < best[0]:
-            best = (err, n_x, n_y)
-    assert best is not None
-    return box.grid(best[1], best[2])
+
+def lattice_centers(n_cells: int, box: Box) -> np.ndarray:
+    """``n_cells`` centres on the rectangular lattice of bin centres
+    :func:`lattice_shape` picks, covering the box."""
+    return box.grid(*lattice_shape(n_cells, box))
 
 
 @dataclass(frozen=True, eq=False)

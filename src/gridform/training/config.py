@@ -37,7 +37,7 @@ _REFERENCE_SPEED_SCALE = 0.13 * 2 * math.pi
 # before: a config at that value hashes as it did then, so its run id (and the run
 # directories of a sweep started earlier) stay the same.
 _ADDED_FIELDS: dict[str, Any] = {"speed_scale": _REFERENCE_SPEED_SCALE, "lr_warmup_steps": 0,
-                                 "activity_l1": 0.0}
+                                 "activity_l1": 0.0, "place_cell_layout": "random"}
 
 
 class TrainConfig(BaseModel):
@@ -61,6 +61,11 @@ class TrainConfig(BaseModel):
     place_cell_kind: Literal["gaussian", "dos", "dog", "dog_unnormalised"] = "dos"
     sigma: float = Field(0.12, gt=0, description="m, place-cell width sigma1")
     surround_scale: float = Field(2.0, gt=1, description="sigma2^2/sigma1^2")
+    place_cell_layout: Literal["random", "lattice"] = Field(
+        "random", description="centres drawn uniformly over the box from the seed (the "
+        "reference), or on a regular lattice of bin centres: no density fluctuations, so "
+        "the code's covariance is translation invariant up to the walls; n_place_cells "
+        "must then make a lattice of the box's shape (e.g. 484 or 529 in a square)")
     place_cell_file: str | None = Field(
         None, description="ratemaps (.npz, or .nwb with units and positions) of recorded "
         "place cells used as the targets instead of simulated ones; n_place_cells must "
@@ -111,6 +116,13 @@ class TrainConfig(BaseModel):
         if v != v or v in (float("inf"), float("-inf")):
             raise ValueError("must be finite")
         return v
+
+    @model_validator(mode="after")
+    def _recorded_cells_have_their_centres(self) -> TrainConfig:
+        if self.place_cell_file is not None and self.place_cell_layout != "random":
+            raise ValueError("place_cell_layout: recorded place cells (place_cell_file) "
+                             "bring their own centres; leave the layout at 'random'")
+        return self
 
     @model_validator(mode="after")
     def _warmup_within_run(self) -> TrainConfig:

@@ -26,7 +26,7 @@ import optax
 from gridform._io import write_json
 from gridform.environment import Box
 from gridform.models import forward, init_params, readout_loss, sequence_loss_time_major
-from gridform.place_cells import PlaceCells
+from gridform.place_cells import PlaceCells, lattice_shape
 from gridform.training.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -219,6 +219,31 @@ def learning_rate_schedule(config: TrainConfig) -> Any:
     return lr
 
 
+# a lattice of place-cell centres may differ from the box's aspect ratio by this factor
+_LATTICE_ASPECT_TOLERANCE = 1.1
+
+
+def _lattice_fits(n_cells: int, box: Box) -> bool:
+    n_x, n_y = lattice_shape(n_cells, box)
+    aspect = (n_x / n_y) / (box.width / box.height)
+    return max(aspect, 1 / aspect) <= _LATTICE_ASPECT_TOLERANCE
+
+
+def _check_lattice_fits(n_cells: int, box: Box) -> None:
+    """A ConfigError naming the nearest counts that fit, if ``n_cells`` centres make a
+    lattice of another shape than the box (512 in a square box: 32 x 16)."""
+    if _lattice_fits(n_cells, box):
+        return
+    n_x, n_y = lattice_shape(n_cells, box)
+    below = next((n for n in range(n_cells - 1, 0, -1) if _lattice_fits(n, box)), None)
+    above = next(n for n in range(n_cells + 1, 4 * n_cells + 2) if _lattice_fits(n, box))
+    near = " or ".join(f"{n} ({' x '.join(map(str, lattice_shape(n, box)))})"
+                       for n in (below, above) if n is not None)
+    raise ConfigError(f"place_cell_layout='lattice': {n_cells} place cells make a {n_x} x "
+                      f"{n_y} lattice, not the shape of the {box.width} x {box.height} m "
+                      f"box; choose n_place_cells = {near}")
+
+
 def build_task(config: TrainConfig) -> Task:
     c = config
     box = Box(c.box_width, c.box_height, c.boundary)
@@ -233,6 +258,10 @@ def build_task(config: TrainConfig) -> Task:
         if pc.n_cells != c.n_place_cells:
             raise ConfigError(f"n_place_cells: {c.n_place_cells}, but place_cell_file "
                               f"{c.place_cell_file} holds {pc.n_cells} cells")
+    elif c.place_cell_layout == "lattice":
+        _check_lattice_fits(c.n_place_cells, box)
+        pc = PlaceCells.lattice(c.n_place_cells, box, kind=c.place_cell_kind, sigma=c.sigma,
+                                surround_scale=c.surround_scale)
     else:
         pc = PlaceCells.random(k_pc, c.n_place_cells, box, kind=c.place_cell_kind,
                                sigma=c.sigma, surround_scale=c.surround_scale)
