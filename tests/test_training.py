@@ -368,6 +368,20 @@ def test_evaluate_writes_the_promised_summary(tmp_path, capsys):
         assert key in s
     assert s["steps"] == 10
     assert (run / "ratemaps.npz").exists() and (run / "scores.csv").exists()
+    # the floor: the same top-3 decoder on the true code of the same evaluation positions
+    task = build_task(tiny(steps=10, eval_batches=3))
+    floor = []
+    for b in range(3):
+        _, _, targets, positions = task.batch(jax.random.fold_in(task.eval_key, b))
+        decoded = task.place_cells.decode(targets)
+        floor.append(float(jnp.mean(jnp.linalg.norm(decoded - positions, axis=-1))))
+    assert s["decoder_floor_cm"] == pytest.approx(100 * np.mean(floor), rel=1e-5)
+    # 32 DoS cells are too sparse for a top-3 decoder: beside the nearest cell it picks
+    # far cells (code ~0) over near ones in the negative surround, so even the true code
+    # decodes no better than chance here (test_place_cells has the dense case)
+    assert s["decoder_floor_cm"] > 50
+    assert f"decoding the true place code: {s['decoder_floor_cm']:.1f} cm" in \
+        capsys.readouterr().out
     assert main(["evaluate", str(tmp_path / "missing")]) == 2
     assert "not found" in capsys.readouterr().err
 

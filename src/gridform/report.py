@@ -197,9 +197,9 @@ def write_report(directory: str | Path, out: str | Path | None = None) -> Path:
     body = []
     if run is not None and (run / "ratemaps.npz").exists():
         body.extend(_img(f) for f in _ratemap_figures(run))
-        keys = ("steps", "error_cm", "n_active", "frac_above_0.3", "frac_above_0.8",
-                "frac_above_0.3_minmax", "frac_above_0.8_minmax", "median_score_60",
-                "mean_pairwise_corr", "median_spacing_m")
+        keys = ("steps", "error_cm", "decoder_floor_cm", "n_active", "frac_above_0.3",
+                "frac_above_0.8", "frac_above_0.3_minmax", "frac_above_0.8_minmax",
+                "median_score_60", "mean_pairwise_corr", "median_spacing_m")
         body.append(_table([(k, summary.get(k, "")) for k in keys if k in summary],
                            ("summary", "value")))
     for name in ("rnn", "demo"):

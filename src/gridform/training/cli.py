@@ -45,7 +45,9 @@ def cmd_evaluate(args) -> int:
 
 def _print_summary(where, s) -> None:
     print(f"evaluated {where}: {s['n_active']}/{s['n_units']} active units, "
-          f"decoding error {s['error_cm']:.1f} cm")
+          f"decoding error {s['error_cm']:.1f} cm" + (
+              f" (decoding the true place code: {s['decoder_floor_cm']:.1f} cm)"
+              if "decoder_floor_cm" in s else ""))
     for k in ("frac_above_0.3", "frac_above_0.8", "frac_above_0.3_minmax",
               "frac_above_0.8_minmax", "mean_pairwise_corr", "median_spacing_m",
               "predicted_spacing_m"):
