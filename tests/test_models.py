@@ -5,7 +5,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gridform.models import ACTIVATIONS, forward, init_params, n_gates, sequence_loss
+from gridform.models import (
+    ACTIVATIONS,
+    Activation,
+    Cell,
+    forward,
+    init_params,
+    n_gates,
+    sequence_loss,
+)
 
 B, T, NP, H = 6, 7, 24, 16
 
@@ -138,3 +146,15 @@ def test_identity_relu_rnn_integrates_from_step_zero():
 def test_unknown_recurrent_init_is_refused():
     with pytest.raises(ValueError, match="recurrent_init must be one of"):
         init_params(jax.random.key(0), NP, H, "rnn", "eye")
+
+
+def test_the_config_offers_exactly_the_models_choices():
+    from typing import get_args
+
+    from gridform.training.config import TrainConfig
+
+    assert set(get_args(Activation)) == set(ACTIVATIONS)
+    assert [n_gates(c) for c in get_args(Cell)] == [1, 4, 3]
+    fields = TrainConfig.model_fields
+    assert get_args(fields["activation"].annotation) == get_args(Activation)
+    assert get_args(fields["cell"].annotation) == get_args(Cell)

@@ -21,9 +21,12 @@ from typing import Literal, get_args
 import jax
 import jax.numpy as jnp
 
-__all__ = ["ACTIVATIONS", "RECURRENT_INITS", "RecurrentInit", "forward", "hidden_states_time_major",
-           "init_params", "n_gates", "readout_cross_entropy", "readout_loss", "sequence_loss",
-           "sequence_loss_time_major"]
+__all__ = ["ACTIVATIONS", "RECURRENT_INITS", "Activation", "Cell", "RecurrentInit", "forward",
+           "hidden_states_time_major", "init_params", "n_gates", "readout_cross_entropy",
+           "readout_loss", "sequence_loss", "sequence_loss_time_major"]
+
+Activation = Literal["relu", "tanh", "sigmoid", "linear"]
+Cell = Literal["rnn", "lstm", "gru"]
 
 ACTIVATIONS = {
     "relu": jax.nn.relu,
@@ -31,10 +34,11 @@ ACTIVATIONS = {
     "sigmoid": jax.nn.sigmoid,
     "linear": lambda x: x,
 }
+_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 def n_gates(cell: str) -> int:
-    return {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    return _GATES[cell]
 
 
 RecurrentInit = Literal["uniform", "orthogonal", "identity"]

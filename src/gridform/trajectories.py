@@ -28,6 +28,9 @@ import numpy as np
 
 from gridform.environment import Box
 
+# Rayleigh scale of the running speed in the reference code (m/s)
+REFERENCE_SPEED_SCALE = 0.13 * 2 * math.pi
+
 __all__ = ["MotionModel", "Trajectories", "simulate_trajectories"]
 
 
@@ -47,7 +50,7 @@ class MotionModel:
     """
 
     dt: float = 0.02
-    speed_scale: float = 0.13 * 2 * math.pi
+    speed_scale: float = REFERENCE_SPEED_SCALE
     heading_noise: float = 11.52
     wall_border: float = 0.03
     wall_slowdown: float = 0.25

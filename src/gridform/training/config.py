@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +22,11 @@ from pydantic import (
     model_validator,
 )
 
+from gridform.environment import Boundary
+from gridform.models import Activation, Cell, RecurrentInit
+from gridform.place_cells import PlaceCellKind
+from gridform.trajectories import REFERENCE_SPEED_SCALE
+
 __all__ = ["PRESETS", "ConfigError", "TrainConfig", "load_config"]
 
 
@@ -30,13 +34,10 @@ class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the field."""
 
 
-# Rayleigh scale of the running speed in the reference code (m/s).
-_REFERENCE_SPEED_SCALE = 0.13 * 2 * math.pi
-
 # Fields added after runs were already being stored, with the value they had implicitly
 # before: a config at that value hashes as it did then, so its run id (and the run
 # directories of a sweep started earlier) stay the same.
-_ADDED_FIELDS: dict[str, Any] = {"speed_scale": _REFERENCE_SPEED_SCALE, "lr_warmup_steps": 0,
+_ADDED_FIELDS: dict[str, Any] = {"speed_scale": REFERENCE_SPEED_SCALE, "lr_warmup_steps": 0,
                                  "activity_l1": 0.0, "place_cell_layout": "random"}
 
 
@@ -48,17 +49,17 @@ class TrainConfig(BaseModel):
     # arena and motion (Sorscher et al. 2019 reference)
     box_width: float = Field(2.2, gt=0, description="m")
     box_height: float = Field(2.2, gt=0, description="m")
-    boundary: Literal["walls", "periodic"] = "walls"
+    boundary: Boundary = "walls"
     dt: float = Field(0.02, gt=0, description="s, time step")
     speed_scale: float = Field(
-        _REFERENCE_SPEED_SCALE, gt=0, description="m/s, Rayleigh scale b of the running speed "
+        REFERENCE_SPEED_SCALE, gt=0, description="m/s, Rayleigh scale b of the running speed "
         "(reference 0.817 m/s: mean speed b sqrt(pi/2) = 1.02 m/s); a simulated path moves "
         "about 1.25 b dt per step")
     sequence_length: int = Field(20, gt=0, description="steps per trajectory")
     batch_size: int = Field(200, gt=0)
     # place cells
     n_place_cells: int = Field(512, gt=0)
-    place_cell_kind: Literal["gaussian", "dos", "dog", "dog_unnormalised"] = "dos"
+    place_cell_kind: PlaceCellKind = "dos"
     sigma: float = Field(0.12, gt=0, description="m, place-cell width sigma1")
     surround_scale: float = Field(2.0, gt=1, description="sigma2^2/sigma1^2")
     place_cell_layout: Literal["random", "lattice"] = Field(
@@ -74,10 +75,10 @@ class TrainConfig(BaseModel):
         None, description="a gridform trajectory .npz (gridform import-trajectory): "
         "training windows are drawn from it instead of the simulated random walk")
     # network
-    cell: Literal["rnn", "lstm", "gru"] = "rnn"
-    activation: Literal["relu", "tanh", "sigmoid", "linear"] = "relu"
+    cell: Cell = "rnn"
+    activation: Activation = "relu"
     n_hidden: int = Field(4096, gt=0)
-    recurrent_init: Literal["uniform", "orthogonal", "identity"] = Field(
+    recurrent_init: RecurrentInit = Field(
         "uniform", description="W_rec at step 0: PyTorch's uniform, a random orthogonal "
         "matrix, or the identity (IRNN), the last two times recurrent_gain")
     recurrent_gain: float = Field(1.0, gt=0, description="scale of an orthogonal or "
