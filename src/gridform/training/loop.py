@@ -236,12 +236,14 @@ def _check_lattice_fits(n_cells: int, box: Box) -> None:
         return
     n_x, n_y = lattice_shape(n_cells, box)
     below = next((n for n in range(n_cells - 1, 0, -1) if _lattice_fits(n, box)), None)
-    above = next(n for n in range(n_cells + 1, 4 * n_cells + 2) if _lattice_fits(n, box))
+    above = next((n for n in range(n_cells + 1, 2 * n_cells + 2) if _lattice_fits(n, box)),
+                 None)
     near = " or ".join(f"{n} ({' x '.join(map(str, lattice_shape(n, box)))})"
                        for n in (below, above) if n is not None)
     raise ConfigError(f"place_cell_layout='lattice': {n_cells} place cells make a {n_x} x "
                       f"{n_y} lattice, not the shape of the {box.width} x {box.height} m "
-                      f"box; choose n_place_cells = {near}")
+                      "box; " + (f"choose n_place_cells = {near}" if near else
+                                 "choose more place cells"))
 
 
 def build_task(config: TrainConfig) -> Task:
