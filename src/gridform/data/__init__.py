@@ -7,6 +7,8 @@
 - :mod:`gridform.data.assumptions`: do recorded place cells satisfy the theory's
   assumptions (translation invariance, centre-surround tuning, a ring)?
 - :mod:`gridform.data.nwb`: NWB export and import (the ``gridform[nwb]`` extra).
+- :mod:`gridform.data.synthetic`: recordings with known answers: place-cell populations
+  for the assumption tests, ideal lattice ratemaps for calibrating scores.
 
 RatInABox and pynwb are optional (``gridform[ratinabox]``, ``gridform[nwb]``), imported
 only when used; without them a clear :class:`MissingExtraError` names the extra.
