@@ -37,11 +37,17 @@ def test_bad_configs_name_the_field():
                             ("activity_l1=-0.1", "activity_l1"),
                             ("activity_l1=nan", "activity_l1"),
                             ("place_cell_layout='hexagonal'", "place_cell_layout"),
-                            ("place_cell_file='cells.npz'", "place_cell_layout")]:
+                            ("place_cell_file='cells.npz'", "place_cell_layout"),
+                            ("weight_decay=inf", "weight_decay"),
+                            ("weight_decay_start=-1e-3", "weight_decay_start"),
+                            ("weight_decay_hold_steps=100", "weight_decay_hold_steps"),
+                            ("weight_decay_start=1e-3", "weight_decay_ramp_steps"),
+                            ("weight_decay_start=1e-3,weight_decay_ramp_steps=10,"
+                             "weight_decay=0", "weight_decay_start")]:
         if override.startswith("place_cell_file"):
             override = [override, "place_cell_layout='lattice'"]
         else:
-            override = [override]
+            override = override.split(",")
         with pytest.raises(ConfigError, match=field):
             load_config("demo", overrides=override)
 
@@ -119,7 +125,8 @@ def test_run_ids_survive_the_addition_of_fields():
     import hashlib
 
     config = tiny()
-    added = ("speed_scale", "lr_warmup_steps", "activity_l1", "place_cell_layout")
+    added = ("speed_scale", "lr_warmup_steps", "activity_l1", "place_cell_layout",
+             "weight_decay_start", "weight_decay_hold_steps", "weight_decay_ramp_steps")
     before = {k: v for k, v in config.resolved().items() if k not in added}
     # the hash a config had before these fields existed: its resolved fields, sorted
     old = hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:12]
@@ -129,7 +136,8 @@ def test_run_ids_survive_the_addition_of_fields():
     assert config.resolved()["activity_l1"] == 0
     assert config.resolved()["place_cell_layout"] == "random"
     for changed in (tiny(speed_scale=1.0), tiny(lr_warmup_steps=10), tiny(activity_l1=0.1),
-                    tiny(place_cell_layout="lattice", n_place_cells=36)):
+                    tiny(place_cell_layout="lattice", n_place_cells=36),
+                    tiny(weight_decay_start=1e-3, weight_decay_ramp_steps=5)):
         assert changed.config_hash() != old and changed.run_id() != config.run_id()
 
 
@@ -159,6 +167,37 @@ def test_learning_rate_warmup_ramps_then_follows_the_schedule():
         moves.append(np.median(np.abs(np.asarray(after["w_rec"]) - before)))
     assert moves[0] == pytest.approx(0.003, rel=0.05)
     assert moves[1] == pytest.approx(0.003 / 4, rel=0.05)
+
+
+def test_weight_decay_schedule_holds_then_moves_geometrically_to_weight_decay():
+    plain = build_task(tiny())
+    assert plain.weight_decay_at(0) == plain.weight_decay_at(None) == 1e-4
+    task = build_task(tiny(weight_decay_start=1e-2, weight_decay_hold_steps=10,
+                           weight_decay_ramp_steps=20))
+    got = [float(task.weight_decay_at(jnp.asarray(i))) for i in (0, 10, 15, 20, 30, 31, 500)]
+    want = [1e-2, 1e-2, 1e-2 * 0.01 ** 0.25, 1e-3, 1e-4, 1e-4, 1e-4]  # 1e-2 -> 1e-4 in 20
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert task.weight_decay_at(None) == 1e-4  # evaluation: the value the schedule ends at
+    # the training objective carries the scheduled term, and only that term moves
+    params, _ = task.init()
+    batch = task.training_batch(task.data_key)
+    w2 = float(jnp.sum(params["w_rec"] ** 2))
+    at0, late = float(task.objective(params, batch, 0)), float(task.objective(params, batch))
+    assert at0 - late == pytest.approx((1e-2 - 1e-4) * w2, rel=1e-4)
+    assert float(task.objective(params, batch, 40)) == late
+    # a step change: start through update 10, weight_decay from update 11
+    step = build_task(tiny(weight_decay_start=1e-2, weight_decay_hold_steps=10,
+                           weight_decay_ramp_steps=1))
+    np.testing.assert_allclose([float(step.weight_decay_at(jnp.asarray(i)))
+                                for i in (10, 11)], [1e-2, 1e-4], rtol=1e-6)
+    # and the optimiser sees it: a strong start shrinks w_rec more in the first update
+    shrink = []
+    for t in (plain, build_task(tiny(weight_decay_start=10.0, weight_decay_ramp_steps=5))):
+        params, opt_state = t.init()
+        before = float(jnp.sum(params["w_rec"] ** 2))
+        after, _, _ = t.make_step()(params, opt_state, 0)
+        shrink.append(float(jnp.sum(after["w_rec"] ** 2)) / before)
+    assert shrink[1] < shrink[0] - 0.01
 
 
 def test_squared_error_compares_the_readout_with_the_code_at_mean_one():

@@ -38,7 +38,9 @@ class ConfigError(ValueError):
 # before: a config at that value hashes as it did then, so its run id (and the run
 # directories of a sweep started earlier) stay the same.
 _ADDED_FIELDS: dict[str, Any] = {"speed_scale": REFERENCE_SPEED_SCALE, "lr_warmup_steps": 0,
-                                 "activity_l1": 0.0, "place_cell_layout": "random"}
+                                 "activity_l1": 0.0, "place_cell_layout": "random",
+                                 "weight_decay_start": 0.0, "weight_decay_hold_steps": 0,
+                                 "weight_decay_ramp_steps": 0}
 
 
 class TrainConfig(BaseModel):
@@ -89,7 +91,16 @@ class TrainConfig(BaseModel):
         "'n_place_cells' scaling (mean entry 1) is what leaves the plateau on a CPU")
     # objective and optimiser
     loss: Literal["cross_entropy", "mse"] = "cross_entropy"
-    weight_decay: float = Field(1e-4, ge=0, description="L2 on the recurrent weights")
+    weight_decay: float = Field(1e-4, ge=0, description="L2 on the recurrent weights (from "
+                                "the end of the weight_decay_start schedule, if any)")
+    weight_decay_start: float = Field(
+        0.0, ge=0, description="L2 on the recurrent weights at the start of training: used "
+        "through update weight_decay_hold_steps (counting from 0), then moved geometrically "
+        "to weight_decay, which it reaches at update weight_decay_hold_steps + "
+        "weight_decay_ramp_steps; 0: weight_decay throughout. A strong start lets the "
+        "pattern form at the theory's spacing before the network learns to path-integrate")
+    weight_decay_hold_steps: int = Field(0, ge=0, description="see weight_decay_start")
+    weight_decay_ramp_steps: int = Field(0, ge=0, description="see weight_decay_start")
     activity_l1: float = Field(
         0.0, ge=0, description="L1 on the hidden activity: this multiple of the summed "
         "|h| over units, averaged over samples and steps, joins the loss (a metabolic "
@@ -111,7 +122,8 @@ class TrainConfig(BaseModel):
     eval_batches: int = Field(50, gt=0, description="batches of the periodic evaluation")
 
     @field_validator("init_input_scale", "recurrent_gain", "learning_rate", "sigma", "dt",
-                     "speed_scale", "activity_l1", mode="after")
+                     "speed_scale", "activity_l1", "weight_decay", "weight_decay_start",
+                     mode="after")
     @classmethod
     def _finite(cls, v: float) -> float:
         if v != v or v in (float("inf"), float("-inf")):
@@ -123,6 +135,21 @@ class TrainConfig(BaseModel):
         if self.place_cell_file is not None and self.place_cell_layout != "random":
             raise ValueError("place_cell_layout: recorded place cells (place_cell_file) "
                              "bring their own centres; leave the layout at 'random'")
+        return self
+
+    @model_validator(mode="after")
+    def _weight_decay_schedule(self) -> TrainConfig:
+        if self.weight_decay_start == 0:
+            if self.weight_decay_hold_steps or self.weight_decay_ramp_steps:
+                raise ValueError("weight_decay_hold_steps / weight_decay_ramp_steps: they "
+                                 "schedule weight_decay_start, which is 0 (off)")
+            return self
+        if self.weight_decay == 0:
+            raise ValueError("weight_decay_start: the schedule moves geometrically to "
+                             "weight_decay, which must then be > 0")
+        if self.weight_decay_ramp_steps < 1:
+            raise ValueError("weight_decay_ramp_steps: must be at least 1 when "
+                             "weight_decay_start is set (1: a step change)")
         return self
 
     @model_validator(mode="after")

@@ -134,7 +134,7 @@ class Task:
         building block of :meth:`make_step` and of vmapped populations."""
         def step(params, opt_state, i, data_key, centers):
             batch = self.training_batch(jax.random.fold_in(data_key, i), centers)
-            loss, grads = jax.value_and_grad(self.objective)(params, batch)
+            loss, grads = jax.value_and_grad(self.objective)(params, batch, i)
             updates, opt_state = self.optimizer.update(grads, opt_state, params)
             return optax.apply_updates(params, updates), opt_state, loss
 
@@ -159,18 +159,28 @@ class Task:
             return targets * targets.shape[-1]
         return targets
 
-    def objective(self, params, batch_tm) -> jax.Array:
-        """The training loss of a time-major batch: data term (with the activity cost, if
-        any) plus L2 on ``w_rec``."""
+    def weight_decay_at(self, step=None):
+        """The L2 coefficient on ``w_rec`` at update ``step`` (counting from 0): the
+        ``weight_decay_start`` schedule, if any; ``None``: the value it ends at."""
+        c = self.config
+        if step is None or c.weight_decay_start == 0:
+            return c.weight_decay
+        f = jnp.clip((step - c.weight_decay_hold_steps) / c.weight_decay_ramp_steps, 0.0, 1.0)
+        return c.weight_decay_start * (c.weight_decay / c.weight_decay_start) ** f
+
+    def objective(self, params, batch_tm, step=None) -> jax.Array:
+        """The training loss of a time-major batch at update ``step``: data term (with the
+        activity cost, if any) plus L2 on ``w_rec`` (:meth:`weight_decay_at`)."""
         c = self.config
         v, p0, targets = batch_tm
         data = sequence_loss_time_major(params, v, p0, self.loss_targets(targets), c.cell,
                                         c.activation, c.loss, self.matmul_dtype, self.unroll,
                                         c.activity_l1)
-        return data + c.weight_decay * jnp.sum(params["w_rec"] ** 2)
+        return data + self.weight_decay_at(step) * jnp.sum(params["w_rec"] ** 2)
 
     def loss(self, params, batch) -> tuple[jax.Array, jax.Array]:
-        """(loss, decoding error in metres) of a batch-first batch (:meth:`batch`)."""
+        """(loss, decoding error in metres) of a batch-first batch (:meth:`batch`), with
+        the weight decay the schedule ends at."""
         c = self.config
         v, p0, targets, positions = batch
         hs, logits = self.apply(params, v, p0)
