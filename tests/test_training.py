@@ -40,7 +40,6 @@ def test_bad_configs_name_the_field():
                             ("place_cell_file='cells.npz'", "place_cell_layout"),
                             ("weight_decay=inf", "weight_decay"),
                             ("weight_decay_start=-1e-3", "weight_decay_start"),
-                            ("weight_decay_hold_steps=100", "weight_decay_hold_steps"),
                             ("weight_decay_start=1e-3", "weight_decay_ramp_steps"),
                             ("weight_decay_start=1e-3,weight_decay_ramp_steps=10,"
                              "weight_decay=0", "weight_decay_start")]:
@@ -172,6 +171,9 @@ def test_learning_rate_warmup_ramps_then_follows_the_schedule():
 def test_weight_decay_schedule_holds_then_moves_geometrically_to_weight_decay():
     plain = build_task(tiny())
     assert plain.weight_decay_at(0) == plain.weight_decay_at(None) == 1e-4
+    off = build_task(tiny(weight_decay_start=0, weight_decay_hold_steps=7,
+                          weight_decay_ramp_steps=3))  # a start of 0 alone turns it off
+    assert off.weight_decay_at(jnp.asarray(0)) == off.weight_decay_at(jnp.asarray(9)) == 1e-4
     task = build_task(tiny(weight_decay_start=1e-2, weight_decay_hold_steps=10,
                            weight_decay_ramp_steps=20))
     got = [float(task.weight_decay_at(jnp.asarray(i))) for i in (0, 10, 15, 20, 30, 31, 500)]

@@ -97,8 +97,9 @@ class TrainConfig(BaseModel):
         0.0, ge=0, description="L2 on the recurrent weights at the start of training: used "
         "through update weight_decay_hold_steps (counting from 0), then moved geometrically "
         "to weight_decay, which it reaches at update weight_decay_hold_steps + "
-        "weight_decay_ramp_steps; 0: weight_decay throughout. A strong start lets the "
-        "pattern form at the theory's spacing before the network learns to path-integrate")
+        "weight_decay_ramp_steps; 0: weight_decay throughout (hold and ramp unused). A "
+        "strong start lets the pattern form at the theory's spacing before the network "
+        "learns to path-integrate")
     weight_decay_hold_steps: int = Field(0, ge=0, description="see weight_decay_start")
     weight_decay_ramp_steps: int = Field(0, ge=0, description="see weight_decay_start")
     activity_l1: float = Field(
@@ -140,10 +141,8 @@ class TrainConfig(BaseModel):
     @model_validator(mode="after")
     def _weight_decay_schedule(self) -> TrainConfig:
         if self.weight_decay_start == 0:
-            if self.weight_decay_hold_steps or self.weight_decay_ramp_steps:
-                raise ValueError("weight_decay_hold_steps / weight_decay_ramp_steps: they "
-                                 "schedule weight_decay_start, which is 0 (off)")
-            return self
+            return self  # off: the hold and ramp are unused (a preset's schedule is undone
+            #              by weight_decay_start=0 alone)
         if self.weight_decay == 0:
             raise ValueError("weight_decay_start: the schedule moves geometrically to "
                              "weight_decay, which must then be > 0")
