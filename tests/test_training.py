@@ -40,7 +40,8 @@ def test_bad_configs_name_the_field():
                             ("place_cell_file='cells.npz'", "place_cell_layout"),
                             ("weight_decay=inf", "weight_decay"),
                             ("weight_decay_start=-1e-3", "weight_decay_start"),
-                            ("weight_decay_start=1e-3", "weight_decay_ramp_steps"),
+                            ("weight_decay_start=1e-3,weight_decay_ramp_steps=0",
+                             "weight_decay_ramp_steps"),
                             ("weight_decay_start=1e-3,weight_decay_ramp_steps=10,"
                              "weight_decay=0", "weight_decay_start")]:
         if override.startswith("place_cell_file"):
@@ -123,7 +124,9 @@ def test_speed_scale_sets_the_rayleigh_speed_of_the_training_paths():
 def test_run_ids_survive_the_addition_of_fields():
     import hashlib
 
-    config = tiny()
+    # the demo preset's own weight-decay schedule set to the fields' defaults (off)
+    off = {"weight_decay_start": 0.0, "weight_decay_hold_steps": 0, "weight_decay_ramp_steps": 0}
+    config = tiny(**off)
     added = ("speed_scale", "lr_warmup_steps", "activity_l1", "place_cell_layout",
              "weight_decay_start", "weight_decay_hold_steps", "weight_decay_ramp_steps")
     before = {k: v for k, v in config.resolved().items() if k not in added}
@@ -134,9 +137,10 @@ def test_run_ids_survive_the_addition_of_fields():
     assert config.resolved()["lr_warmup_steps"] == 0
     assert config.resolved()["activity_l1"] == 0
     assert config.resolved()["place_cell_layout"] == "random"
-    for changed in (tiny(speed_scale=1.0), tiny(lr_warmup_steps=10), tiny(activity_l1=0.1),
-                    tiny(place_cell_layout="lattice", n_place_cells=36),
-                    tiny(weight_decay_start=1e-3, weight_decay_ramp_steps=5)):
+    for changed in (tiny(**off, speed_scale=1.0), tiny(**off, lr_warmup_steps=10),
+                    tiny(**off, activity_l1=0.1),
+                    tiny(**off, place_cell_layout="lattice", n_place_cells=36),
+                    tiny(**off | {"weight_decay_start": 1e-3, "weight_decay_ramp_steps": 5})):
         assert changed.config_hash() != old and changed.run_id() != config.run_id()
 
 
@@ -169,7 +173,7 @@ def test_learning_rate_warmup_ramps_then_follows_the_schedule():
 
 
 def test_weight_decay_schedule_holds_then_moves_geometrically_to_weight_decay():
-    plain = build_task(tiny())
+    plain = build_task(tiny(weight_decay_start=0))
     assert plain.weight_decay_at(0) == plain.weight_decay_at(None) == 1e-4
     off = build_task(tiny(weight_decay_start=0, weight_decay_hold_steps=7,
                           weight_decay_ramp_steps=3))  # a start of 0 alone turns it off
