@@ -5,7 +5,7 @@ to ``OUT/figures`` and returns :class:`Claim` rows; all rows go to ``OUT/claims.
 are printed as ``claim | expected | measured | pass``. A failing claim is reported as
 failing, never dropped.
 
-``quick`` sizes everything for a 2-core CPU (QUICK_MIN minutes for ``all`` here): the
+``quick`` sizes everything for a 2-core CPU (6 minutes for ``all`` here): the
 networks are the ``demo`` preset (``rnn``, ``mechanism``, and the ReLU/DoS network of
 ``conditions``) and its tanh and Gaussian variants (``conditions``). Without ``quick``
 the networks use the ``paper`` preset, meant for a GPU. Trained runs live in
