@@ -163,3 +163,22 @@ def test_reproduce_writes_figures_and_a_claims_table(tmp_path, capsys):
     assert main(["reproduce", "bogus", "--out", str(tmp_path / "other")]) == 2
     assert "unknown target" in capsys.readouterr().err
     assert not (tmp_path / "other").exists()
+
+
+def test_reproduce_reuses_a_finished_run_of_the_same_config_under_any_name(run_dir, tmp_path):
+    from gridform.reproduce import _Context, _train_or_reuse
+    from gridform.training.loop import read_run_config
+
+    out = tmp_path / "repro"
+    shutil.copytree(run_dir, out / "runs" / "earlier")
+    broken = out / "runs" / "broken"  # another run whose config cannot be read is skipped
+    shutil.copytree(run_dir, broken)
+    (broken / "config.json").write_text("{not json")
+    fields = read_run_config(run_dir).model_dump()
+    ctx = _Context(out, quick=True, run_dir=None)
+    got, summary = _train_or_reuse(ctx, "new", "demo", **fields)
+    assert got == out / "runs" / "earlier" and not (out / "runs" / "new").exists()
+    assert summary == json.loads((run_dir / "summary.json").read_text())
+    # ... but the named run's own unreadable config is an error, not a silent retrain
+    with pytest.raises(ValueError, match="not valid JSON"):
+        _train_or_reuse(ctx, "broken", "demo", **fields)

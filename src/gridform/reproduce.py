@@ -118,7 +118,14 @@ def _train_or_reuse(ctx: _Context, name: str, preset: str, **fields):
     for candidate in [run] + [p for p in others if p != run]:
         finished = all((candidate / f).exists()
                        for f in ("model.safetensors", "config.json", "summary.json"))
-        if finished and read_run_config(candidate) == config:
+        try:
+            same = finished and read_run_config(candidate) == config
+        except (ValueError, KeyError) as err:  # another run's unreadable config: not ours
+            if candidate == run:
+                raise
+            log.info("not reusing %s: %s", candidate, err)
+            continue
+        if same:
             log.info("reusing %s", candidate)
             return candidate, json.loads((candidate / "summary.json").read_text())
     print(f"      training {name}: {config.n_hidden} units, {config.activation}, "

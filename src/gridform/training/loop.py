@@ -186,7 +186,7 @@ class Task:
         hs, logits = self.apply(params, v, p0)
         data = readout_loss(hs, self.loss_targets(targets), c.loss, c.activity_l1,
                             logits=logits) / (v.shape[0] * v.shape[1])
-        loss = data + c.weight_decay * jnp.sum(params["w_rec"] ** 2)
+        loss = data + self.weight_decay_at() * jnp.sum(params["w_rec"] ** 2)
         return loss, jnp.mean(self.decoding_errors(logits, positions))
 
     def make_step(self) -> Callable:
