@@ -103,6 +103,31 @@ def test_autocorrelogram_matches_a_direct_pearson_correlation(rng):
         assert sac[8 + dy, 10 + dx] == pytest.approx(r, abs=1e-5)
 
 
+def test_ring_masks_are_those_of_the_reference_scorer():
+    # The DeepMind scorer that Sorscher et al. use keeps the lags 0.2 n < r <= outer n
+    # (circle(outer) * (1 - circle(0.2 n)), closed discs). On 20 x 20 bins of 0.11 m the
+    # inner circle passes exactly through four lags, where rounding of 0.2 * 20 * 0.11
+    # against 4 * 0.11 must not decide.
+    from gridform.analysis.scores import RING_OUTERS, _ring_geometry
+
+    n = 20
+    geo = _ring_geometry(n, n, 0.11, 0.11)
+    width = 2 * n - 1
+
+    def rings(dy, dx):
+        hit = np.flatnonzero(geo.index == (dy + n - 1) * width + (dx + n - 1))
+        return geo.masks[:, hit[0]] > 0 if hit.size else np.zeros(len(RING_OUTERS), bool)
+
+    for lag in [(0, 4), (4, 0), (0, -4), (-4, 0), (0, 0), (2, 3)]:
+        assert not rings(*lag).any(), lag  # the centre, its closing circle included
+    assert rings(1, 4).all() and rings(0, 5).all()
+    assert rings(0, 8)[0] and not rings(0, 9)[0] and not rings(6, 6)[0]  # 0.4 n = 8
+    assert rings(0, 20)[-1] and rings(12, 16)[-1] and not rings(13, 16)[-1]  # 1.0 n = 20
+    # the first ring holds exactly the integer lags with 16 < dy^2 + dx^2 <= 64
+    d2 = np.add.outer(np.arange(-19, 20) ** 2, np.arange(-19, 20) ** 2)
+    assert geo.masks[0].sum() == np.count_nonzero((d2 > 16) & (d2 <= 64))
+
+
 def test_skaggs_information_closed_forms():
     occ = np.ones((5, 5))
     uniform = np.ones((5, 5))

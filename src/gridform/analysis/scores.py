@@ -6,9 +6,12 @@ Conventions (THEORY.md section 4):
   map with its copy shifted by every lag, over the bins valid (finite) in both: an
   (2 n_y - 1, 2 n_x - 1) array, 1 at the centre and point-symmetric.
 - Gridness correlates the SAC with its rotations by 30, 45, 60, 90, 120, 135 and 150
-  degrees (Pearson over the bins of a ring mask valid in both). Ring masks have inner
-  radius ``0.2 L`` and outer radius from ``0.4 L`` to ``1.0 L`` in 10 steps, where ``L`` is
-  the shorter side of the map (``n`` bins for an n x n map); each score takes its best ring.
+  degrees (Pearson over the bins of a ring mask valid in both). Ring masks keep the lags
+  ``r`` with ``0.2 L < r <= outer``, the outer radius going from ``0.4 L`` to ``1.0 L`` in 10
+  steps, where ``L`` is the shorter side of the map (``n`` bins for an n x n map); each
+  score takes its best ring. The circle ``r = 0.2 L`` itself belongs to the excluded
+  centre, as in the DeepMind code that Sorscher et al. score with (``circle(outer) *
+  (1 - circle(0.2 n))``, both closed discs); at 20 x 20 bins it holds four lags.
   Mean variant (DeepMind, Sorscher et al.): ``(c60 + c120)/2 - (c30 + c90 + c150)/3``.
   Min-max variant (Sargolini et al. 2006): ``min(c60, c120) - max(c30, c90, c150)``.
   Square score: ``c90 - (c45 + c135)/2``.
@@ -150,11 +153,12 @@ def _ring_geometry(ny: int, nx: int, dx: float, dy: float) -> _RingGeometry:
     Y = (yy - cy) * dy
     r = np.hypot(X, Y)
     length = min(nx * dx, ny * dy)
-    inside = r <= RING_OUTERS[-1] * length + 1e-9
+    eps = 1e-9 * length  # lags exactly on a circle are decided as in exact arithmetic
+    inside = r <= RING_OUTERS[-1] * length + eps
     index = np.flatnonzero(inside.ravel())
     rr = r.ravel()[index]
     masks = np.stack([
-        ((rr >= RING_INNER * length - 1e-9) & (rr <= o * length + 1e-9)) for o in RING_OUTERS
+        ((rr > RING_INNER * length + eps) & (rr <= o * length + eps)) for o in RING_OUTERS
     ]).astype(np.float32)
     rotations, outside = {}, {}
     Xs, Ys = X.ravel()[index], Y.ravel()[index]
