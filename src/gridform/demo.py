@@ -48,8 +48,8 @@ def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> 
     ev = evaluate_run(out / "train")
     s = ev.summary
     print(f"      decoding error {s['error_cm']:.1f} cm (the true place code decodes to "
-          f"{s['decoder_floor_cm']:.1f} cm); {s.get('frac_above_0.3', 0):.0%} of "
-          f"active units above 0.3, {s.get('frac_above_0.8', 0):.0%} above 0.8; mean "
+          f"{s['decoder_floor_cm']:.1f} cm); {s.get('frac_above_0.3', 0):.1%} of "
+          f"active units above 0.3, {s.get('frac_above_0.8', 0):.1%} above 0.8; mean "
           f"pairwise correlation {s['mean_pairwise_corr']:.3f}; median spacing "
           f"{s.get('median_spacing_m', float('nan')):.3f} m (theory {pred.grid_spacing_m:.3f} m)")
 

@@ -144,8 +144,8 @@ def _run_claims(summary: dict) -> list[tuple]:
     corr = summary.get("mean_pairwise_corr", float("nan"))
     return [
         row("path integration", "error < 8 cm", f"{err:.1f} cm", err < 8),
-        row("grid units", ">= 50% above 0.3", f"{f3:.0%}", f3 >= 0.5),
-        row("strong grid units", ">= 20% above 0.8", f"{f8:.0%}", f8 >= 0.2),
+        row("grid units", ">= 50% above 0.3", f"{f3:.1%}", f3 >= 0.5),
+        row("strong grid units", ">= 20% above 0.8", f"{f8:.1%}", f8 >= 0.2),
         row("diverse units", "mean pairwise corr < 0.2", f"{corr:.3f}", corr < 0.2),
         row("spacing", f"within 20% of {pred:.3f} m", f"{sp:.3f} m", rel < 0.2),
     ]
