@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "clean_json", "write_json"]
+__all__ = ["atomic_path", "clean_json", "prepare_out_dir", "write_json"]
 
 
 @contextmanager
@@ -26,6 +26,10 @@ def atomic_path(path: Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        # mkstemp makes the file private (0600); give it the mode open() would have
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -50,3 +54,14 @@ def clean_json(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
+
+
+def prepare_out_dir(out: Path, marker: str, force: bool) -> None:
+    """Refuse an ``out`` that is a file, or that holds ``marker`` already, unless ``force``."""
+    from gridform.errors import UsageError
+
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
+    if (out / marker).exists() and not force:
+        raise UsageError(f"{out} already holds results ({marker}); pass --force to "
+                         "overwrite them or choose another --out")

@@ -1,26 +1,5 @@
-"""Optional dependencies, imported only when used, with an error that names the extra."""
+"""Optional dependencies and data errors (defined in :mod:`gridform.errors`)."""
 
-from __future__ import annotations
-
-import importlib
-from types import ModuleType
+from gridform.errors import DataError, MissingExtraError, require
 
 __all__ = ["DataError", "MissingExtraError", "require"]
-
-
-class DataError(ValueError):
-    """Input data that cannot be used as given; the message says what is wrong with it."""
-
-
-class MissingExtraError(ImportError):
-    """An optional dependency is not installed; the message names the extra to install."""
-
-
-def require(module: str, extra: str) -> ModuleType:
-    """Import ``module`` or raise :class:`MissingExtraError` naming ``gridform[extra]``."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as err:
-        raise MissingExtraError(
-            f"{module} is not installed, and this needs it: "
-            f"pip install 'gridform[{extra}]' ({err})") from None
