@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
@@ -20,14 +19,17 @@ __all__ = ["run_demo"]
 def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> dict:
     import numpy as np
 
-    from gridform.cli import UsageError, _prepare_out_dir, run_pattern, write_json
+    from gridform._io import prepare_out_dir, write_json
+    from gridform.errors import UsageError
     from gridform.plotting import plot_ratemaps, plot_spectrum, plt
+    from gridform.theory.pattern_run import PatternConfig, run_pattern
     from gridform.theory.spectrum import predict, spatial_covariance
     from gridform.training.config import load_config
     from gridform.training.evaluate import evaluate_run
-    from gridform.training.loop import build_task, train
+    from gridform.training.loop import train
+    from gridform.training.task import build_task
 
-    _prepare_out_dir(out, "summary.json", force)
+    prepare_out_dir(out, "summary.json", force)
     config = load_config("demo", steps=train_steps)
     if (out / "train" / "config.json").exists() and not force:
         raise UsageError(f"{out / 'train'} already holds a run; pass --force")
@@ -35,11 +37,9 @@ def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> 
     print(f"[1/3] theory: k* = {pred.k_star:.2f} rad/m, predicted grid spacing "
           f"{pred.grid_spacing_m:.3f} m (plane-wave period {pred.plane_wave_period_m:.3f} m)")
 
-    pattern_args = argparse.Namespace(
-        nonlinearity="relu", n_cells=16, steps=1000, seed=0, cells="single", kind="dos",
-        sigma=config.sigma, surround_scale=config.surround_scale, place_cells=512, width=3.3,
-        bins=60, boundary="periodic", eta=0.5)
-    pat = run_pattern(pattern_args, out / "pattern")
+    pattern = PatternConfig(n_cells=16, steps=1000, sigma=config.sigma,
+                            surround_scale=config.surround_scale)
+    pat = run_pattern(pattern, out / "pattern")
     print(f"[2/3] pattern formation (ReLU): {pat['frac_above_0.8']:.0%} of maps above 0.8, "
           f"median spacing {pat['median_spacing_m']:.3f} m")
 

@@ -16,8 +16,9 @@ only when used; without them a clear :class:`MissingExtraError` names the extra.
 
 from gridform.data.assumptions import AssumptionReport, test_assumptions, write_assumptions
 from gridform.data.extras import DataError, MissingExtraError
-from gridform.data.paths import RecordedPath, load_path, network_ratemaps
+from gridform.data.paths import RecordedPath, network_ratemaps
 from gridform.data.recorded import RecordedPlaceCells, load_place_cell_maps
+from gridform.data.trajectory_files import load_path
 
 __all__ = ["AssumptionReport", "DataError", "MissingExtraError", "RecordedPath",
            "RecordedPlaceCells", "load_path", "load_place_cell_maps", "network_ratemaps",

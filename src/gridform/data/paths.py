@@ -35,7 +35,7 @@ from gridform.data.extras import DataError
 from gridform.environment import Box
 from gridform.trajectories import Trajectories
 
-__all__ = ["RecordedPath", "load_path", "network_ratemaps", "path_windows"]
+__all__ = ["RecordedPath", "network_ratemaps", "path_windows"]
 
 UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001}
 Origin = Literal["centre", "corner"]
@@ -318,33 +318,6 @@ def _load_npz(path: Path, box: Box | None, origin: str, units: str, max_speed: f
                         f"(it has {sorted(data)})")
     return RecordedPath.from_arrays(t, pos, box, origin=origin, units=units,
                                     source=str(path), max_speed=max_speed)
-
-
-def load_path(path: str | os.PathLike, box: Box | None = None, *, origin: Origin = "centre",
-              units: str = "m", columns: tuple[str, str, str] = ("t", "x", "y"),
-              series: str | None = None, max_speed: float = 5.0) -> RecordedPath:
-    """Read a trajectory from ``.npz`` (gridform's own, or arrays t/x/y), ``.csv`` or ``.nwb``.
-
-    gridform's own ``.npz`` carries its box; every other source needs ``box``. For NWB the
-    units come from the file (``SpatialSeries.conversion``), ``origin`` still applies.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"trajectory file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        return _load_npz(path, box, origin, units, max_speed)
-    if box is None:
-        raise DataError(f"reading {path.name} needs the box it was recorded in (width, "
-                        "height, boundary)")
-    if suffix == ".csv":
-        return RecordedPath.from_csv(path, box, columns=columns, origin=origin, units=units,
-                                     max_speed=max_speed)
-    if suffix == ".nwb":
-        from gridform.data.nwb import read_path
-
-        return read_path(path, box, origin=origin, series=series, max_speed=max_speed)
-    raise DataError(f"{path}: unknown trajectory format {suffix!r} (use .npz, .csv or .nwb)")
 
 
 def network_ratemaps(task, params, path: RecordedPath, bins: int | tuple[int, int] = 20,

@@ -56,9 +56,11 @@ def _print_summary(where, s) -> None:
 
 
 def _evaluate_along(args) -> int:
-    from gridform.data.paths import load_path, network_ratemaps
+    from gridform.data.paths import network_ratemaps
+    from gridform.data.trajectory_files import load_path
     from gridform.training.evaluate import summarise
-    from gridform.training.loop import build_task, load_params, read_run_config
+    from gridform.training.runs import load_params, read_run_config
+    from gridform.training.task import build_task
 
     run = Path(args.run_dir)
     config = read_run_config(run)

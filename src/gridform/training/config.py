@@ -182,7 +182,7 @@ class TrainConfig(BaseModel):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # THEORY.md section 1: the public code of Sorscher et al. (2019), meant for a GPU
+    # docs/theory.md section 1: the public code of Sorscher et al. (2019), meant for a GPU
     "paper": {},
     # the fastest configuration found to give grid cells on a 2-core CPU
     # (docs/demo-recipe.md records what was tried)

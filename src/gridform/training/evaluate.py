@@ -2,7 +2,7 @@
 
 Grid cells only count together with a low decoding error and diverse units: a network
 stuck at chance can collapse all its units onto one shared map that scores well
-(THEORY.md section 6), so the summary always carries ``error_cm`` and
+(docs/theory.md section 6), so the summary always carries ``error_cm`` and
 ``mean_pairwise_corr`` beside the score fractions.
 """
 
@@ -21,7 +21,7 @@ from gridform.analysis.ratemaps import RatemapAccumulator, Ratemaps
 from gridform.analysis.scores import GridScores, score_ratemaps
 from gridform.theory.spectrum import predict
 
-__all__ = ["Evaluation", "active_units", "evaluate_params", "evaluate_run",
+__all__ = ["Evaluation", "active_units", "evaluate_params", "evaluate_run", "hidden_activity",
            "mean_pairwise_correlation", "summarise"]
 
 
@@ -137,7 +137,8 @@ def summarise(task, maps: Ratemaps, error_m: float,
 def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 20,
                  write: bool = True) -> Evaluation:
     """Evaluate a run directory; with ``write``, save ratemaps, scores and summary."""
-    from gridform.training.loop import build_task, load_params, read_run_config
+    from gridform.training.runs import load_params, read_run_config
+    from gridform.training.task import build_task
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -156,6 +157,34 @@ def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 
     if write:
         ev.write(run_dir)
     return ev
+
+
+def hidden_activity(task, params, n_batches: int = 10, key: jax.Array | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hidden activity along ``n_batches`` fresh batches of simulated trajectories.
+
+    Returns ``(activity (sample, unit), positions (sample, 2) m, speeds (sample,) m/s)``,
+    the samples of each trajectory consecutive (batch-major, then time). The key defaults
+    to one derived from the evaluation key, so these trajectories are not the ones the
+    ratemaps were averaged over.
+    """
+    c = task.config
+    key = jax.random.fold_in(task.eval_key, 7919) if key is None else key
+    per_step = c.dt if c.velocity_units == "m_per_step" else 1.0
+
+    @jax.jit
+    def run(k):
+        v, p0, _, positions = task.batch(k)
+        hs, _ = task.apply(params, v, p0)
+        return hs, positions, jnp.linalg.norm(v, axis=-1) / per_step
+
+    acts, poss, speeds = [], [], []
+    for b in range(n_batches):
+        hs, pos, sp = run(jax.random.fold_in(key, b))
+        acts.append(np.asarray(hs, np.float32).reshape(-1, c.n_hidden))
+        poss.append(np.asarray(pos, np.float64).reshape(-1, 2))
+        speeds.append(np.asarray(sp, np.float64).reshape(-1))
+    return np.concatenate(acts), np.concatenate(poss), np.concatenate(speeds)
 
 
 def decoding_error(task, params, n_batches: int = 20, key: jax.Array | None = None) -> float:
