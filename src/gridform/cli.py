@@ -15,13 +15,10 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gridform._io import clean_json, write_json
+from gridform._io import clean_json, prepare_out_dir, write_json
+from gridform.errors import UsageError
 
 __all__ = ["main", "write_json"]
-
-
-class UsageError(ValueError):
-    """Bad input from the command line."""
 
 
 # ---------------------------------------------------------------------------------
@@ -41,12 +38,7 @@ def _positive(kind: type = float) -> Callable[[str], float]:
     return parse
 
 
-def _prepare_out_dir(out: Path, marker: str, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory")
-    if (out / marker).exists() and not force:
-        raise UsageError(f"{out} already holds results ({marker}); pass --force to "
-                         "overwrite them or choose another --out")
+_prepare_out_dir = prepare_out_dir
 
 
 def _print_summary(summary: dict, keys: Sequence[str]) -> None:
@@ -120,32 +112,14 @@ def cmd_theory(args) -> int:
 
 
 def run_pattern(args, out: Path) -> dict:
-    """Run the pattern-formation simulation of ``args`` and write its results to ``out``."""
-    from gridform.analysis.scores import score_ratemaps
-    from gridform.theory.dynamics import simulate_place_cell_pattern
-    from gridform.theory.spectrum import predict
+    """Run the pattern-formation simulation of the parsed ``args``; write it to ``out``."""
+    from dataclasses import fields
 
-    t0 = time.perf_counter()
-    result = simulate_place_cell_pattern(
-        args.seed, args.width, args.boundary, args.bins, args.place_cells, args.kind,
-        args.sigma, args.surround_scale, args.n_cells, args.steps, args.nonlinearity,
-        args.eta, args.cells)
-    seconds = time.perf_counter() - t0
-    scores = score_ratemaps(result.ratemaps)
-    pred = predict(args.kind, args.sigma, args.surround_scale)
-    summary = scores.summary() | {
-        "predicted_spacing_m": pred.grid_spacing_m,
-        "nonlinearity": args.nonlinearity, "cells": args.cells, "kind": args.kind,
-        "steps": args.steps, "n_cells": args.n_cells, "seconds": seconds,
-        "orthonormality_error": result.orthonormality_error,
-        "distinct_scales_rad_per_m": result.distinct_scales().tolist(),
-        "config": {k: v for k, v in vars(args).items() if k not in ("func", "out", "force")},
-    }
-    out.mkdir(parents=True, exist_ok=True)
-    result.ratemaps.save(out / "ratemaps.npz")
-    scores.to_csv(out / "scores.csv")
-    write_json(out / "summary.json", summary)
-    return summary
+    from gridform.theory.pattern_run import PatternConfig
+    from gridform.theory.pattern_run import run_pattern as run
+
+    config = PatternConfig(**{f.name: getattr(args, f.name) for f in fields(PatternConfig)})
+    return run(config, out)
 
 
 def cmd_pattern(args) -> int:
@@ -403,8 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sweep_report)
 
     from gridform.data.cli import add_data_commands
+    from gridform.topology_cli import add_topology_command
     from gridform.training.cli import add_training_commands
 
+    add_topology_command(sub, _positive)
     add_training_commands(sub)
     add_data_commands(sub)
     return parser
@@ -415,6 +391,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")  # the commands only write files; no window ever opens
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")

@@ -1,16 +1,17 @@
-"""Figures. The only module that imports matplotlib; every function returns its figure."""
+"""Figures from computed data; every function returns its figure.
+
+This module never chooses a matplotlib backend: the command line picks a non-interactive
+one, and a notebook keeps its own.
+"""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 from gridform.analysis.ratemaps import Ratemaps
 
-__all__ = ["plot_ratemaps", "plot_spectrum"]
+__all__ = ["plot_ratemaps", "plot_spectrum", "plot_topology", "save_figure"]
 
 
 def plot_ratemaps(maps: Ratemaps, scores=None, cells=None, ncols: int = 8, title: str = "",
@@ -109,3 +110,92 @@ def plot_assumptions(report, maps: Ratemaps, n_examples: int = 4):
                  f"{100 * s['multi_field_fraction']:.0f}% multi-field")
     fig.tight_layout()
     return fig
+
+
+def plot_topology(topology, max_modules: int = 4):
+    """Modules and persistent homology of a :class:`gridform.analysis.topology.Topology`.
+
+    First row: spacing against orientation of every grid unit, coloured by module (grey:
+    in no module). One row per module after it: bar lifetimes of H0, H1 and H2, longest
+    first, with the longest bar of the shuffle null as a dashed line (a bar above it
+    counts), and, for a torus, the two decoded toroidal phases over the arena.
+    """
+    mods = topology.modules[:max_modules]
+    nrows = 1 + len(mods)
+    ncols = 3 if any(m.phases is not None for m in mods) else 1
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols + 1, 2.9 * nrows),
+                             squeeze=False)
+    ax = axes[0, 0]
+    feats = topology.settings.get("features")
+    colors = plt.cm.tab10(np.arange(10))
+    if feats is not None:
+        sp, ori = np.asarray(feats["spacing_m"]), np.asarray(feats["orientation_deg"])
+        grid = np.asarray(topology.grid_units, int)
+        ax.scatter(ori[grid], sp[grid], s=10, c="0.7", label="grid units")
+        for i, m in enumerate(topology.modules):
+            ax.scatter(ori[m.units], sp[m.units], s=12, color=colors[i % 10],
+                       label=f"module {i + 1} ({len(m.units)})")
+        ax.set_xlim(0, 60)
+        ax.legend(fontsize=6)
+    ax.set_xlabel("orientation (deg, period 60)")
+    ax.set_ylabel("spacing (m)")
+    ax.set_title(f"{len(topology.grid_units)} of {topology.n_units} units above "
+                 f"{topology.threshold:.2f}: {topology.n_modules} module(s)", fontsize=8)
+    for ax in axes[0, 1:]:
+        ax.axis("off")
+    for row, m in enumerate(mods, start=1):
+        ax = axes[row, 0]
+        for dim, (lts, col) in enumerate(zip((m.h0_lifetimes, m.h1_lifetimes,
+                                              m.h2_lifetimes), ("C0", "C1", "C2"),
+                                             strict=True)):
+            lts = np.asarray(lts[:8])
+            xs = dim * 9 + np.arange(lts.size)
+            ax.bar(xs, lts, color=col, width=0.8, label=f"H{dim}")
+            ax.hlines(m.null_max[dim], dim * 9 - 0.5, dim * 9 + 7.5, colors="k",
+                      linestyles="--", linewidth=1)
+        ax.set_xticks([3.5, 12.5, 21.5], ["H0", "H1", "H2"])
+        ax.set_ylabel("bar lifetime")
+        verdict = "torus" if m.torus else "not a torus"
+        ax.set_title(f"module {row}: {m.spacing_m:.2f} m, {m.orientation_deg:.0f}"
+                     f"±{m.orientation_spread_deg:.1f}°; Betti {tuple(m.betti)}, {verdict}"
+                     " (dashed: null max)", fontsize=7)
+        for j in range(ncols - 1):
+            ax = axes[row, 1 + j]
+            if m.phases is None:
+                ax.axis("off")
+                continue
+            pos = np.asarray(m.positions)
+            sc = ax.scatter(pos[:, 0], pos[:, 1], c=np.mod(m.phases[j], 2 * np.pi), s=6,
+                            cmap="hsv", vmin=0, vmax=2 * np.pi)
+            ax.set_aspect("equal")
+            ax.set_title(f"decoded phase {j + 1} over the arena", fontsize=7)
+            ax.set_xlabel("x (m)", fontsize=7)
+            ax.set_ylabel("y (m)", fontsize=7)
+            fig.colorbar(sc, ax=ax, label="phase (rad)", shrink=0.8)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path, dpi: int = 110):
+    """Write ``fig`` atomically as PNG (or the format of ``path``'s suffix), then close it."""
+    from pathlib import Path
+
+    from gridform._io import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png",
+                    bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_condition_fractions(labels: list[str], fractions, title: str):
+    """Bar chart: the fraction of runs forming grids in each condition of a sweep."""
+    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(labels) + 2), 3.6))
+    x = np.arange(len(labels))
+    ax.bar(x, fractions)
+    ax.set_xticks(x, [lab.replace(", ", "\n") for lab in labels], fontsize=7)
+    ax.set(ylim=(0, 1), ylabel="fraction of runs forming grids", title=title)
+    return fig
+

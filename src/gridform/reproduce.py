@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["TARGETS", "Claim", "read_claims", "reproduce"]
 
-TARGETS = ("spectrum", "pattern", "multicell", "one-layer", "rnn", "conditions", "mechanism")
+TARGETS = ("spectrum", "pattern", "multicell", "one-layer", "rnn", "conditions", "mechanism",
+           "topology")
 
 
 @dataclass(frozen=True)
@@ -423,6 +424,51 @@ def target_rnn(ctx: _Context) -> list[Claim]:
     return claims
 
 
+def target_topology(ctx: _Context) -> list[Claim]:
+    """The trained network's grid units: modules, and the torus of a module's activity."""
+    from gridform._io import write_json
+    from gridform.analysis.scores import null_model
+    from gridform.analysis.topology import population_topology, rotated_maps
+    from gridform.errors import MissingExtraError, require
+    from gridform.plotting import plot_topology, save_figure
+
+    try:
+        require("ripser", "topology")
+        require("sklearn", "topology")
+    except MissingExtraError as err:
+        return [Claim("topology", "a trained module's activity is a torus",
+                      "Betti (1, 2, 1) above a 20-shuffle null", f"not measured: {err}",
+                      False)]
+    run, _, maps, scores, _ = _rnn_maps(ctx)
+    thr = null_model(maps.shape, maps.bin_size, n_maps=300, seed=ctx.seed).threshold(95)
+    kw = {"threshold": thr, "n_shuffles": 20, "seed": ctx.seed}
+    topo = population_topology(maps, scores=scores, source=str(run), **kw)
+    control = population_topology(rotated_maps(maps, np.random.default_rng(ctx.seed)),
+                                  phases=False, **kw)
+    ctx.figures.mkdir(parents=True, exist_ok=True)
+    write_json(ctx.figures / "topology.json", topo.to_json())
+    save_figure(plot_topology(topo), ctx.figures / "topology.png")
+
+    def verdict(t) -> str:
+        betti = ", ".join(str(tuple(m.betti)) for m in t.modules) or "none"
+        return (f"{t.n_modules} module(s) of {len(t.grid_units)} grid units, Betti {betti}, "
+                f"orientation sd {_fmt(t.orientation_spread_deg, '.1f')} deg")
+
+    found = any(m.torus for m in topo.modules)
+    control_found = any(m.torus for m in control.modules)
+    ctx.details["topology"] = {"n_modules": topo.n_modules, "torus": found,
+                               "orientation_spread_deg": topo.orientation_spread_deg,
+                               "control_torus": control_found}
+    return [Claim(
+        "topology", "a trained module's activity is a torus",
+        f"a module of >= 10 units above the null's 95th percentile ({thr:.2f}) with Betti "
+        f"(1, 2, 1) above a 20-shuffle roll null ({maps.shape[0]} x {maps.shape[1]} bins); "
+        "control: every map rotated by its own random angle, not a torus",
+        f"{verdict(topo)}; control: {verdict(control)}"
+        + (" (the control passes too: does not discriminate)" if control_found else ""),
+        found and not control_found)]
+
+
 def _rnn_maps(ctx: _Context):
     """(run, summary, ratemaps, scores, active units) of the ``rnn`` network, cached."""
     if "rnn_maps" not in ctx.details:
@@ -564,6 +610,7 @@ TARGET_FUNCTIONS: dict[str, Callable[[_Context], list[Claim]]] = {
     "rnn": target_rnn,
     "conditions": target_conditions,
     "mechanism": target_mechanism,
+    "topology": target_topology,
 }
 
 

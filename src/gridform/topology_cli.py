@@ -1,0 +1,144 @@
+"""``gridform topology``: grid modules and the torus of each module's activity."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+__all__ = ["add_topology_command", "run_topology"]
+
+_RUN_MARKER = "config.json"
+MIN_SHUFFLES = 20
+
+
+def _resolve_source(source: Path) -> tuple[str, Path]:
+    """("run", run_dir) or ("ratemaps", npz); a demo directory stands for its network."""
+    if source.is_dir():
+        for cand in (source, source / "train"):
+            if (cand / _RUN_MARKER).exists():
+                return "run", cand
+        raise ValueError(f"{source} is neither a training run (no {_RUN_MARKER}) nor a demo "
+                         "directory; give a run directory or a ratemaps .npz")
+    if source.suffix == ".npz":
+        if not source.exists():
+            raise FileNotFoundError(f"ratemaps file not found: {source}")
+        return "ratemaps", source
+    if not source.exists():
+        raise FileNotFoundError(f"no such run directory or ratemaps file: {source}")
+    raise ValueError(f"{source} is not a run directory or a ratemaps .npz")
+
+
+def _run_inputs(run_dir: Path, n_batches: int, time_bin: int, min_speed: float):
+    """Ratemaps of the run's units and their activity along fresh trajectories."""
+    from gridform.analysis.ratemaps import load_ratemaps
+    from gridform.analysis.topology import activity_point_cloud
+    from gridform.training.evaluate import evaluate_params, hidden_activity
+    from gridform.training.runs import load_params, read_run_config
+    from gridform.training.task import build_task
+
+    task = build_task(read_run_config(run_dir))
+    params = load_params(run_dir)
+    saved = run_dir / "ratemaps.npz"
+    maps = load_ratemaps(saved) if saved.exists() else \
+        evaluate_params(task, params, task.config.eval_batches).ratemaps
+    act, pos, speed = hidden_activity(task, params, n_batches)
+    cloud = activity_point_cloud(act, pos, speed, min_speed=min_speed, time_bin=time_bin)
+    return maps, cloud
+
+
+def run_topology(args) -> dict:
+    """Compute, write ``OUT/topology.json`` and ``OUT/topology.png``; return the JSON."""
+    from gridform._io import write_json
+    from gridform.errors import DataError, require
+
+    require("ripser", "topology")
+    require("sklearn", "topology")
+    kind, path = _resolve_source(Path(args.source))
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} exists and is not a directory")
+    if (out / "topology.json").exists() and not args.force:
+        raise FileExistsError(f"{out} already holds topology.json; pass --force to replace "
+                              "it or choose another --out")
+    if args.shuffles < MIN_SHUFFLES:
+        warnings.warn(f"--shuffles {args.shuffles}: a null of fewer than {MIN_SHUFFLES} "
+                      "shuffles makes its maximum a weak threshold", stacklevel=2)
+    from gridform.analysis.ratemaps import load_ratemaps
+    from gridform.analysis.scores import null_model, score_ratemaps
+    from gridform.analysis.topology import population_topology
+
+    if kind == "run":
+        maps, cloud = _run_inputs(path, args.batches, args.time_bin, args.min_speed)
+    else:
+        maps, cloud = load_ratemaps(path), None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = score_ratemaps(maps)
+    threshold = args.threshold
+    if threshold is None:
+        threshold = null_model(maps.shape, maps.bin_size, n_maps=500,
+                               seed=args.seed).threshold(95)
+    n_grid = int((scores.score_60 > threshold).sum())
+    if n_grid < args.min_units:
+        raise DataError(f"only {n_grid} of {maps.n_cells} units score above the grid "
+                        f"threshold {threshold:.2f}; a module needs at least "
+                        f"--min-units {args.min_units}")
+    topo = population_topology(maps, cloud, scores=scores, threshold=threshold,
+                               n_shuffles=args.shuffles, min_units=args.min_units,
+                               n_landmarks=args.landmarks, seed=args.seed,
+                               source=str(path))
+    result = topo.to_json()
+    out.mkdir(parents=True, exist_ok=True)
+    from gridform.plotting import plot_topology, save_figure
+
+    save_figure(plot_topology(topo), out / "topology.png")
+    write_json(out / "topology.json", result)
+    return result
+
+
+def cmd_topology(args) -> int:
+    r = run_topology(args)
+    print(f"{r['n_grid_units']} of {r['n_units']} units above {r['grid_threshold']:.2f}; "
+          f"{r['n_modules']} module(s); orientation spread of the grid units "
+          f"{r['orientation_spread_deg']:.1f} deg; {r['seconds']:.1f} s -> {args.out}")
+    for i, m in enumerate(r["modules"], start=1):
+        print(f"  module {i}: {len(m['units'])} units, spacing {m['spacing_m']:.3f} m, "
+              f"orientation {m['orientation_deg']:.1f} ± {m['orientation_spread_deg']:.1f} "
+              f"deg, Betti {tuple(m['betti'])}: {'torus' if m['torus'] else 'not a torus'}")
+    return 0
+
+
+def add_topology_command(sub: argparse._SubParsersAction, positive) -> None:
+    from gridform.analysis.topology import N_LANDMARKS
+
+    p = sub.add_parser(
+        "topology", help="grid modules and persistent homology of a population",
+        description="Cluster the grid units into modules (spacing, orientation, ring "
+                    "shape; number chosen by BIC), then compute the persistent homology "
+                    "(H0-H2, ripser) of each module's population activity against a "
+                    "shuffle null: Betti (1, 2, 1) is a torus. Writes OUT/topology.json "
+                    "and OUT/topology.png. Needs pip install 'gridform[topology]'.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("source", metavar="SOURCE",
+                   help="a training run directory (its activity along fresh trajectories), "
+                        "a demo directory, or a ratemaps .npz (one point per spatial bin)")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--seed", type=int, default=0, help="seed of the shuffles and clustering")
+    p.add_argument("--shuffles", type=positive(int), default=MIN_SHUFFLES,
+                   help="shuffles of the null (each unit rolled in space or shifted in time)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="score_60 above which a unit is a grid unit (default: the 95th "
+                        "percentile of 500 low-pass filtered noise maps)")
+    p.add_argument("--min-units", type=positive(int), default=10,
+                   help="fewest units that make a module")
+    p.add_argument("--landmarks", type=positive(int), default=N_LANDMARKS,
+                   help="landmark points of the persistent homology")
+    p.add_argument("--batches", type=positive(int), default=10,
+                   help="run source: batches of fresh trajectories for the activity")
+    p.add_argument("--time-bin", type=positive(int), default=1,
+                   help="run source: time steps averaged into one sample")
+    p.add_argument("--min-speed", type=float, default=0.025,
+                   help="run source: samples slower than this (m/s) are dropped")
+    p.add_argument("--force", action="store_true", help="replace an earlier topology.json")
+    p.set_defaults(func=cmd_topology)
