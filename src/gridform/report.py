@@ -4,37 +4,22 @@ Every figure is embedded as a base64 PNG, so the page needs no network and no ot
 Sections (each an ``<h2>`` with a stable ``id``): ``config``, ``training`` (curves from
 ``metrics.jsonl``), ``ratemaps`` (top units and the score distribution), ``theory`` (the
 predicted spacing against what was measured) and ``claims`` (the reproduction's table, or
-for a single run the demo bar of issue 4).
+for a single run the demo's acceptance bars).
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from gridform._io import atomic_path
+from gridform.htmlpage import Markup, Section, figure, paragraph, table, write_page
 
 __all__ = ["SECTIONS", "find_run", "write_report"]
 
-SECTIONS = ("config", "training", "ratemaps", "theory", "claims")
-
-_CSS = """
-body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;
-color:#222}
-h1{font-size:1.6em} h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:.9em;margin:.6em 0}
-td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
-th{background:#f4f4f4} tr.fail td{background:#fde8e8} tr.pass td{background:#eaf7ea}
-img.figure{max-width:100%;border:1px solid #eee;margin:.4em 0;display:block}
-.note{color:#666;font-size:.9em}
-"""
+SECTIONS = ("config", "training", "ratemaps", "topology", "theory", "claims")
 
 
 def find_run(directory: Path) -> Path | None:
@@ -47,43 +32,6 @@ def find_run(directory: Path) -> Path | None:
             except json.JSONDecodeError:
                 continue
     return None
-
-
-def _img(fig_or_path) -> str:
-    if isinstance(fig_or_path, Path):
-        data = fig_or_path.read_bytes()
-    else:
-        from gridform.plotting import plt
-
-        buf = io.BytesIO()
-        fig_or_path.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-        plt.close(fig_or_path)
-        data = buf.getvalue()
-    b64 = base64.b64encode(data).decode("ascii")
-    return f'<img class="figure" alt="figure" src="data:image/png;base64,{b64}">'
-
-
-def _table(rows: list[tuple], header: tuple | None = None, classes: list[str] | None = None
-           ) -> str:
-    out = ["<table>"]
-    if header:
-        out.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>")
-    for i, r in enumerate(rows):
-        cls = f' class="{classes[i]}"' if classes else ""
-        out.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(_str(v))}</td>" for v in r)
-                   + "</tr>")
-    out.append("</table>")
-    return "\n".join(out)
-
-
-def _str(v: Any) -> str:
-    if isinstance(v, float):
-        return "nan" if not math.isfinite(v) else f"{v:.4g}"
-    return str(v)
-
-
-def _section(sid: str, title: str, body: str) -> str:
-    return f'<section id="sec-{sid}">\n<h2 id="{sid}">{html.escape(title)}</h2>\n{body}\n</section>'
 
 
 def _training_figure(run: Path):
@@ -153,8 +101,6 @@ def _run_claims(summary: dict) -> list[tuple]:
 
 def write_report(directory: str | Path, out: str | Path | None = None) -> Path:
     """Write ``report.html`` for a run, demo or reproduce directory; return its path."""
-    from gridform.reproduce import read_claims
-
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"not a directory: {directory}")
@@ -164,88 +110,127 @@ def write_report(directory: str | Path, out: str | Path | None = None) -> Path:
         raise FileNotFoundError(f"{directory} holds neither a training run (config.json) nor "
                                 "a reproduction (claims.csv)")
     out = directory / "report.html" if out is None else Path(out)
-    parts: list[str] = []
-
-    # config
-    body = []
-    if run is not None:
-        cfg = json.loads((run / "config.json").read_text())
-        body.append(f"<p>Training run <code>{html.escape(str(run))}</code>, run id "
-                    f"<code>{html.escape(str(cfg.get('run_id', '')))}</code>.</p>")
-        body.append(_table(sorted(cfg["config"].items()), ("field", "value")))
-    repro = directory / "reproduce.json"
-    if repro.exists():
-        meta = json.loads(repro.read_text())
-        body.append(_table([("targets", ", ".join(meta.get("targets", []))),
-                            ("quick", meta.get("quick")), ("seed", meta.get("seed"))] +
-                           [(f"time: {k}", f"{v:.0f} s") for k, v in
-                            meta.get("seconds", {}).items()], ("reproduction", "")))
-    parts.append(_section("config", "Configuration", "\n".join(body) or
-                          '<p class="note">no configuration found</p>'))
-
-    # training
-    if run is not None and (run / "metrics.jsonl").exists():
-        body = _img(_training_figure(run))
-    else:
-        body = '<p class="note">no training metrics in this directory</p>'
-    parts.append(_section("training", "Training curves", body))
-
-    # ratemaps and scores
     summary: dict = {}
     if run is not None and (run / "summary.json").exists():
         summary = json.loads((run / "summary.json").read_text())
-    body = []
+    sections = [_config_section(directory, run), _training_section(run),
+                _ratemaps_section(directory, run, summary),
+                _topology_section(directory, run), _theory_section(directory, run, summary),
+                _claims_section(claims_csv, summary)]
+    return write_page(out, f"gridform report: {directory.name or directory}", sections)
+
+
+def _note(text: str) -> Markup:
+    return paragraph(text, note=True)
+
+
+def _config_section(directory: Path, run: Path | None) -> Section:
+    sec = Section("config", "Configuration")
+    if run is not None:
+        cfg = json.loads((run / "config.json").read_text())
+        sec.add(f"Training run {run}, run id {cfg.get('run_id', '')}.")
+        sec.add(table(sorted(cfg["config"].items()), ("field", "value")))
+    repro = directory / "reproduce.json"
+    if repro.exists():
+        meta = json.loads(repro.read_text())
+        sec.add(table([("targets", ", ".join(meta.get("targets", []))),
+                       ("quick", meta.get("quick")), ("seed", meta.get("seed"))] +
+                      [(f"time: {k}", f"{v:.0f} s") for k, v in
+                       meta.get("seconds", {}).items()], ("reproduction", "")))
+    if not sec.parts:
+        sec.add(_note("no configuration found"))
+    return sec
+
+
+def _training_section(run: Path | None) -> Section:
+    sec = Section("training", "Training curves")
+    if run is not None and (run / "metrics.jsonl").exists():
+        return sec.add(figure(_training_figure(run)))
+    return sec.add(_note("no training metrics in this directory"))
+
+
+def _ratemaps_section(directory: Path, run: Path | None, summary: dict) -> Section:
+    sec = Section("ratemaps", "Ratemaps and scores")
     if run is not None and (run / "ratemaps.npz").exists():
-        body.extend(_img(f) for f in _ratemap_figures(run))
+        for f in _ratemap_figures(run):
+            sec.add(figure(f))
         keys = ("steps", "error_cm", "decoder_floor_cm", "n_active", "frac_above_0.3",
                 "frac_above_0.8", "frac_above_0.3_minmax", "frac_above_0.8_minmax",
                 "median_score_60", "mean_pairwise_corr", "median_spacing_m")
-        body.append(_table([(k, summary.get(k, "")) for k in keys if k in summary],
-                           ("summary", "value")))
+        sec.add(table([(k, summary.get(k, "")) for k in keys if k in summary],
+                      ("summary", "value")))
     for name in ("rnn", "demo"):
         for cand in (directory / "figures" / f"{name}.png", directory / f"{name}.png"):
             if cand.exists():
-                body.append(_img(cand))
-    parts.append(_section("ratemaps", "Ratemaps and scores", "\n".join(body) or
-                          '<p class="note">no ratemaps in this directory</p>'))
+                sec.add(figure(cand))
+    if not sec.parts:
+        sec.add(_note("no ratemaps in this directory"))
+    return sec
 
-    # theory
-    body = []
+
+def _theory_section(directory: Path, run: Path | None, summary: dict) -> Section:
+    sec = Section("theory", "Theory comparison")
     if summary:
-        body.append(_table([("predicted spacing (m)", summary.get("predicted_spacing_m")),
-                            ("measured median spacing, units > 0.8 (m)",
-                             summary.get("median_spacing_m"))], ("theory", "value")))
+        sec.add(table([("predicted spacing (m)", summary.get("predicted_spacing_m")),
+                       ("measured median spacing, units > 0.8 (m)",
+                        summary.get("median_spacing_m"))], ("theory", "value")))
     for name in ("spectrum", "pattern", "multicell", "one-layer", "conditions", "mechanism"):
         fig = directory / "figures" / f"{name}.png"
         if fig.exists():
-            body.append(f"<h3>{html.escape(name)}</h3>" + _img(fig))
+            sec.add(Markup("<h3>") + name + Markup("</h3>"))
+            sec.add(figure(fig))
     if run is not None and not (directory / "figures" / "spectrum.png").exists():
-        body.append(_img(_spectrum_figure(run)))
-    parts.append(_section("theory", "Theory comparison", "\n".join(body)))
+        sec.add(figure(_spectrum_figure(run)))
+    return sec
 
-    # claims
+
+def _claims_section(claims_csv: Path, summary: dict) -> Section:
+    from gridform.reproduce import read_claims
+
+    sec = Section("claims", "Claims")
     if claims_csv.exists():
         claims = read_claims(claims_csv)
         rows = [(c.target, c.claim, c.expected, c.measured, "yes" if c.passed else "no")
                 for c in claims]
-        n_pass = sum(c.passed for c in claims)
-        head = f"<p>{n_pass} of {len(claims)} claims pass.</p>"
+        sec.add(f"{sum(c.passed for c in claims)} of {len(claims)} claims pass.")
     else:
         rows = _run_claims(summary) if summary else []
         n_pass = sum(r[-1] == "yes" for r in rows)
-        head = (f"<p>The demo bar (issue 4) for this run: {n_pass} of {len(rows)} met.</p>"
-                if rows else '<p class="note">no summary.json: run gridform evaluate</p>')
-    body = head + _table(rows, ("target", "claim", "expected", "measured", "pass"),
-                         ["pass" if r[-1] == "yes" else "fail" for r in rows])
-    parts.append(_section("claims", "Claims", body))
+        sec.add(f"The demo's acceptance bars for this run: {n_pass} of {len(rows)} met."
+                if rows else _note("no summary.json: run gridform evaluate"))
+    return sec.add(table(rows, ("target", "claim", "expected", "measured", "pass"),
+                         ["pass" if r[-1] == "yes" else "fail" for r in rows]))
 
-    title = f"gridform report: {directory.name or directory}"
-    page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
-            f"<h1>{html.escape(title)}</h1>\n" + "\n".join(parts) + "\n</body></html>\n")
-    with atomic_path(out) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return out
+
+def _topology_section(directory: Path, run: Path | None) -> Section:
+    """The modules table and figure of a ``topology.json`` found beside the results."""
+    sec = Section("topology", "Modules and topology")
+    places = [directory / "topology", directory, directory / "figures"]
+    if run is not None:
+        places += [run / "topology", run]
+    found = next((p for p in places if (p / "topology.json").exists()), None)
+    if found is None:
+        return sec.add(_note(f"no topology.json here: run gridform topology {directory} "
+                             f"--out {directory / 'topology'} (needs pip install "
+                             "'gridform[topology]')"))
+    t = json.loads((found / "topology.json").read_text())
+    sec.add(table([("grid units (score_60 above the null's 95th percentile)",
+                    f"{t.get('n_grid_units')} of {t.get('n_units')} "
+                    f"(threshold {t.get('grid_threshold', float('nan')):.3g})"),
+                   ("modules", t.get("n_modules")),
+                   ("orientation spread of the grid units (deg, circular sd, period 60)",
+                    t.get("orientation_spread_deg", float("nan"))),
+                   ("one module on a torus, Betti (1, 2, 1)", "yes" if t.get("torus") else "no")],
+                  ("population", "value")))
+    rows = [(i + 1, len(m["units"]), m["spacing_m"], m["orientation_deg"],
+             m["orientation_spread_deg"], str(tuple(m["betti"])),
+             "yes" if m["torus"] else "no") for i, m in enumerate(t.get("modules", []))]
+    if rows:
+        sec.add(table(rows, ("module", "units", "spacing (m)", "orientation (deg)",
+                             "orientation sd (deg)", "Betti (H0, H1, H2)", "torus")))
+    if (found / "topology.png").exists():
+        sec.add(figure(found / "topology.png"))
+    return sec
 
 
 def _spectrum_figure(run: Path):

@@ -1,7 +1,7 @@
 """Do recorded place cells satisfy the theory's assumptions?
 
 Sorscher et al. derive hexagonal grids from two properties of the place-cell code
-(THEORY.md section 2), which Schaeffer, Khona, Bertagnoli, Koyejo & Fiete (2023, "Testing
+(docs/theory.md section 2), which Schaeffer, Khona, Bertagnoli, Koyejo & Fiete (2023, "Testing
 assumptions underlying a unified theory for the origin of grid cells") ask of real data:
 
 1. **A translation-invariant population covariance**: ``Sigma(x, x') = (1/n) sum_i
@@ -307,8 +307,11 @@ CELL_COLUMNS = ("cell", "n_fields", "peak_x", "peak_y", "gauss_sigma_m", "dog_si
                 "surround", "r2_gauss", "r2_dog")
 
 
-def write_assumptions(report: AssumptionReport, maps: Ratemaps, out, force: bool = False):
-    """Write ``assumptions.json``, ``cells.csv`` and ``assumptions.png`` into ``out``.
+def write_assumptions(report: AssumptionReport, maps: Ratemaps, out, force: bool = False,
+                      figure=None):
+    """Write ``assumptions.json``, ``cells.csv`` and, given a matplotlib ``figure`` (for
+    example :func:`gridform.plotting.plot_assumptions` of the same report),
+    ``assumptions.png`` into ``out``.
 
     An ``out`` that already holds ``assumptions.json`` is refused unless ``force``.
     Each file is written to a temporary name and renamed, the JSON last.
@@ -329,13 +332,8 @@ def write_assumptions(report: AssumptionReport, maps: Ratemaps, out, force: bool
             w.writerow(CELL_COLUMNS)
             for c in report.cells:
                 w.writerow(["" if c.get(k) is None else c.get(k, "") for k in CELL_COLUMNS])
-    from gridform.plotting import plot_assumptions
-
-    fig = plot_assumptions(report, maps)
-    with atomic_path(out / "assumptions.png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
+    if figure is not None:
+        with atomic_path(out / "assumptions.png") as tmp:
+            figure.savefig(tmp, dpi=110, format="png")
     write_json(out / "assumptions.json", report.summary)
     return out

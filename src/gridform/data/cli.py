@@ -28,7 +28,11 @@ def cmd_assumptions(args) -> int:
     report = test_assumptions(maps, periodic=args.periodic, max_lag=args.max_lag,
                               margin=args.margin, shuffles=args.shuffles, seed=args.seed,
                               alpha=args.alpha)
-    write_assumptions(report, maps, out, force=args.force)
+    from gridform.plotting import plot_assumptions, plt
+
+    fig = plot_assumptions(report, maps)
+    write_assumptions(report, maps, out, force=args.force, figure=fig)
+    plt.close(fig)
     s = report.summary
     ti = s["translation_invariance"]
     print(f"{s['n_cells']} cells on {s['bins'][0]} x {s['bins'][1]} bins -> {out}")
@@ -48,7 +52,7 @@ def cmd_assumptions(args) -> int:
 
 
 def cmd_import_trajectory(args) -> int:
-    from gridform.data.paths import load_path
+    from gridform.data.trajectory_files import load_path
 
     out = Path(args.out)
     if out.suffix != ".npz":
@@ -75,7 +79,7 @@ def cmd_export_nwb(args) -> int:
 
     from gridform.analysis.ratemaps import load_ratemaps
     from gridform.data.nwb import write_nwb
-    from gridform.data.paths import load_path
+    from gridform.data.trajectory_files import load_path
 
     src = Path(args.source)
     out = Path(args.out)

@@ -10,14 +10,11 @@ Fiete 2022), and the mean decoding error and grid fractions.
 from __future__ import annotations
 
 import csv
-import html
 import json
 import math
 from pathlib import Path
 
 import numpy as np
-
-from gridform._io import atomic_path
 
 __all__ = ["condition_table", "write_sweep_report"]
 
@@ -58,16 +55,19 @@ def condition_table(rows: list[dict[str, str]], varied: list[str], threshold: fl
 def write_sweep_report(sweep_dir: str | Path, threshold: float = 0.3,
                        min_fraction: float = 0.1) -> Path:
     """Write ``DIR/sweep_report.html`` from ``DIR/results.csv``; return its path."""
-    from gridform.plotting import plt
-    from gridform.report import _CSS, _img, _table
+    from gridform.htmlpage import Section, figure, table, write_page
+    from gridform.plotting import plot_condition_fractions
 
     sweep_dir = Path(sweep_dir)
     results = sweep_dir / "results.csv"
     if not results.exists():
         raise FileNotFoundError(f"{sweep_dir} holds no sweep results (results.csv)")
     if threshold not in (0.3, 0.8):
-        raise ValueError(f"threshold must be 0.3 or 0.8 (the columns of results.csv), got "
-                         f"{threshold}")
+        raise ValueError(f"--threshold must be 0.3 or 0.8 (the columns of results.csv), "
+                         f"got {threshold}")
+    if not 0.0 <= min_fraction <= 1.0:
+        raise ValueError(f"--min-fraction is a fraction of units, between 0 and 1; got "
+                         f"{min_fraction}")
     with open(results, newline="") as f:
         reader = csv.DictReader(f)
         rows = list(reader)
@@ -77,38 +77,29 @@ def write_sweep_report(sweep_dir: str | Path, threshold: float = 0.3,
     varied = [h for h in header if h not in ("run_id", "status", "error")
               and not h.startswith(("frac_", "median_", "mean_", "error_cm", "steps",
                                     "predicted_"))]
-    table = condition_table(rows, varied, threshold, min_fraction)
-
-    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(table) + 2), 3.6))
-    labels = ["\n".join(f"{k}={v}" for k, v in t["condition"].items()) or "all"
-              for t in table]
-    ax.bar(np.arange(len(table)), [t["fraction_forming"] for t in table])
-    ax.set_xticks(np.arange(len(table)), labels, fontsize=7)
-    ax.set(ylim=(0, 1), ylabel="fraction of runs forming grids",
-           title=f"runs with >= {min_fraction:.0%} of units above {threshold:g}")
+    conditions = condition_table(rows, varied, threshold, min_fraction)
+    labels = [", ".join(f"{k}={v}" for k, v in t["condition"].items()) or "all"
+              for t in conditions]
+    fig = plot_condition_fractions(labels, [t["fraction_forming"] for t in conditions],
+                                   f"runs with >= {min_fraction:.0%} of units above "
+                                   f"{threshold:g}")
     n_done = sum(r["status"] == "done" for r in rows)
     n_fail = sum(r["status"] == "failed" for r in rows)
-    cond_rows = [(labels[i].replace("\n", ", "), t["runs"], t["done"], t["failed"],
-                  t["forming"], t["fraction_forming"], t["mean_error_cm"],
-                  t[f"mean_frac_above_{threshold:g}"]) for i, t in enumerate(table)]
+    cond_rows = [(labels[i], t["runs"], t["done"], t["failed"], t["forming"],
+                  t["fraction_forming"], t["mean_error_cm"],
+                  t[f"mean_frac_above_{threshold:g}"]) for i, t in enumerate(conditions)]
     failed = [(r["run_id"], r.get("error", "")) for r in rows if r["status"] == "failed"]
-    body = [
-        f"<h1>gridform sweep: {html.escape(str(manifest.get('name', sweep_dir.name)))}</h1>",
-        f"<p>{len(rows)} runs: {n_done} done, {n_fail} failed, "
-        f"{len(rows) - n_done - n_fail} pending.</p>",
-        '<h2 id="conditions">Grid formation by condition</h2>', _img(fig),
-        _table(cond_rows, ("condition", "runs", "done", "failed", "forming grids",
-                           "fraction forming", "mean error (cm)",
-                           f"mean fraction > {threshold:g}")),
-        '<h2 id="runs">Runs</h2>',
-        _table([tuple(r.get(h, "") for h in header) for r in rows], tuple(header)),
+    sections = [
+        Section("conditions", "Grid formation by condition").add(
+            f"{len(rows)} runs: {n_done} done, {n_fail} failed, "
+            f"{len(rows) - n_done - n_fail} pending.").add(figure(fig)).add(
+            table(cond_rows, ("condition", "runs", "done", "failed", "forming grids",
+                              "fraction forming", "mean error (cm)",
+                              f"mean fraction > {threshold:g}"))),
+        Section("runs", "Runs").add(
+            table([tuple(r.get(h, "") for h in header) for r in rows], tuple(header))),
     ]
     if failed:
-        body += ['<h2 id="failed">Failed runs</h2>', _table(failed, ("run", "error"))]
-    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>gridform "
-            f"sweep</title><style>{_CSS}</style></head><body>\n" + "\n".join(body) +
-            "\n</body></html>\n")
-    out = sweep_dir / "sweep_report.html"
-    with atomic_path(out) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return out
+        sections.append(Section("failed", "Failed runs").add(table(failed, ("run", "error"))))
+    name = manifest.get("name", sweep_dir.name)
+    return write_page(sweep_dir / "sweep_report.html", f"gridform sweep: {name}", sections)
