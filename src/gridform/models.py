@@ -1,4 +1,4 @@
-"""Path-integrating recurrent networks (Sorscher et al. 2019, THEORY.md section 1), in JAX.
+"""Path-integrating recurrent networks (Sorscher et al. 2019, docs/theory.md section 1), in JAX.
 
 The network sees velocities ``v`` (batch, time, 2) and the place-cell code ``p0`` at the
 start position. Its initial state is a linear map of ``p0``; a recurrent cell integrates

@@ -2,7 +2,7 @@
 
 Kinds of tuning (``d = |x - c_i|`` is the distance to the centre ``c_i`` of cell ``i``,
 shortest around the torus in a periodic box; ``sigma = sigma1``, ``s = sigma2^2 / sigma1^2``
-is the *surround scale*, THEORY.md section 5):
+is the *surround scale*, docs/theory.md section 5):
 
 ``gaussian``
     ``p_i(x) = softmax_i(-d^2 / 2 sigma^2)``. Sums to 1 over cells. Its spectrum peaks at

@@ -1,6 +1,6 @@
 """How a trained network computes: connectivity on the neural sheet, spectrum, ablation.
 
-THEORY.md section 3. Grid units are placed on a 2-D neural sheet by their spatial phase
+docs/theory.md section 3. Grid units are placed on a 2-D neural sheet by their spatial phase
 relative to one lattice (the module's spacing and orientation): the phase of unit ``i`` is
 the pair ``phi_i = (arg c_i(k_1), arg c_i(k_2))`` of its ratemap's Fourier coefficients at
 two of the lattice's wave vectors, a point on a torus. The recurrent weight ``W_ij`` is

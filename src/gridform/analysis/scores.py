@@ -1,6 +1,6 @@
 """Grid scores and other single-cell spatial statistics, for many ratemaps at once.
 
-Conventions (THEORY.md section 4):
+Conventions (docs/theory.md section 4):
 
 - The spatial autocorrelogram (SAC) of an (n_y, n_x) map is the Pearson correlation of the
   map with its copy shifted by every lag, over the bins valid (finite) in both: an

@@ -1,4 +1,4 @@
-"""The analytic theory and the pattern-forming learning dynamics (THEORY.md sections 2, 4)."""
+"""The analytic theory and the pattern-forming learning dynamics (docs/theory.md sections 2, 4)."""
 
 from gridform.theory.dynamics import (
     NONLINEARITIES,

@@ -1,6 +1,7 @@
 """Pattern-forming learning dynamics of grid maps (Sorscher et al. 2019, sections 4-5).
 
-Single cell (THEORY.md section 2): gradient ascent of ``L(g) = g^T Sigma g - lambda (g^T g - 1)``
+Single cell (docs/theory.md section 2): gradient ascent of
+``L(g) = g^T Sigma g - lambda (g^T g - 1)``
 under a nonlinearity is a Turing-type system,
 
     g <- phi(g + eta (-g + Sigma * g)),        then g is rescaled to unit RMS,

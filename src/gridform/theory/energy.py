@@ -1,6 +1,6 @@
 """Why hexagons: the energy of candidate patterns made of plane waves on the ring.
 
-The single-cell objective is ``E(g) = g.Sigma g / g.g`` (THEORY.md section 2). A candidate
+The single-cell objective is ``E(g) = g.Sigma g / g.g`` (docs/theory.md section 2). A candidate
 is a sum of plane waves ``sum_j cos(k_j . x + phi_j)`` with ``|k_j| = k*``, passed through
 the nonlinearity ``phi`` at unit RMS, the way the dynamics do:
 

@@ -1,4 +1,4 @@
-"""One-layer models of the place-cell code: NMF and PCA (THEORY.md section 2).
+"""One-layer models of the place-cell code: NMF and PCA (docs/theory.md section 2).
 
 ``P`` is the place-cell code sampled on a grid, (positions x cells), centred so that each
 cell has zero spatial mean (the DC mode carries no spatial structure). Both models look for

@@ -1,6 +1,6 @@
 """The place-cell covariance, its spectrum and the ring of optimal spatial frequencies.
 
-THEORY.md section 2 (Sorscher et al. 2019, section 3): with the MSE loss and the optimal
+docs/theory.md section 2 (Sorscher et al. 2019, section 3): with the MSE loss and the optimal
 readout, hidden maps should span the top eigenvectors of the spatial covariance
 ``Sigma = P P^T / n_p``. ``Sigma(x, x')`` depends on ``x - x'`` only, so its eigenvectors are
 plane waves ``e^{i k.x}`` with eigenvalues ``Sigma~(k) ~ |p~(k)|^2``, the power spectrum of
