@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-out}
 mkdir -p "$out"
-${PYTHON:-python3} benchmarks/gpu_session.py --phases check --check-steps "${1:-300}" --out "$out"
+${PYTHON:-python3} benchmarks/gpu_paper.py --phases check --check-steps "${1:-300}" --out "$out"

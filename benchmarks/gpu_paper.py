@@ -11,7 +11,7 @@
 Everything lands in --out (a few files: the device tool returns at most eight).
 Run `bash benchmarks/gpu_check.sh` first for the plain steps/s of the paper preset.
 
-    python benchmarks/gpu_session.py --out DIR [--train-seconds 240] [--budget 420] [--small]
+    python benchmarks/gpu_paper.py --out DIR [--train-seconds 240] [--budget 420] [--small]
 
 ``--small`` shrinks every size, for a dry run on a CPU.
 """
