@@ -51,8 +51,11 @@ __all__ = [
     "grid_geometry",
     "gridness",
     "null_model",
+    "phase_randomised",
     "score_ratemaps",
     "spatial_information",
+    "spectral_null",
+    "triad_phase_sum",
 ]
 
 CORR_ANGLES = (30, 45, 60, 90, 120, 135, 150)
@@ -583,6 +586,7 @@ class NullModel:
     scores_minmax: np.ndarray    # (n_maps,) min-max variant
     smoothing_m: float
     percentiles: tuple[float, ...]
+    kind: str = "smoothed noise"
 
     def threshold(self, percentile: float, variant: str = "mean") -> float:
         s = self.scores if variant == "mean" else self.scores_minmax
@@ -618,3 +622,79 @@ def null_model(shape: tuple[int, int], bin_size: tuple[float, float] = (0.11, 0.
     sac = autocorrelogram(sm)
     g = gridness(sac, bin_size)
     return NullModel(g["score_60"], g["score_60_minmax"], smoothing_m, tuple(percentiles))
+
+
+def spectral_null(maps: Ratemaps, n_maps: int = 300, seed: int | np.random.Generator = 0,
+                  percentiles: tuple[float, ...] = (95.0, 99.0)) -> NullModel:
+    """Gridness of noise maps with the population's own isotropic power spectrum.
+
+    The power spectra of the given maps (each filled with its mean where unvisited and
+    centred) are averaged and then averaged over each ring of ``|k|``: a spectrum with the
+    population's scale but no preferred direction. Gaussian noise is shaped by it and
+    scored like the maps. A map whose 60-degree symmetry comes only from its scale scores
+    like this null; the threshold :meth:`NullModel.threshold` is therefore stricter than
+    :func:`null_model`'s smoothed noise for cells whose scale matches their spacing.
+    """
+    if n_maps < 1:
+        raise ValueError(f"n_maps must be positive, got {n_maps}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rates = maps.rates
+    filled = np.where(np.isfinite(rates), rates, np.nanmean(rates, axis=(1, 2),
+                                                            keepdims=True))
+    filled = filled - filled.mean(axis=(1, 2), keepdims=True)
+    ny, nx = filled.shape[1:]
+    power = np.mean(np.abs(np.fft.fft2(filled)) ** 2, axis=0)
+    dy, dx = maps.bin_size[1], maps.bin_size[0]
+    ky = np.fft.fftfreq(ny, d=dy)
+    kx = np.fft.fftfreq(nx, d=dx)
+    kk = np.hypot(*np.meshgrid(kx, ky))
+    dk = min(1 / (ny * dy), 1 / (nx * dx))
+    ring = np.round(kk / dk).astype(int)
+    iso = (np.bincount(ring.ravel(), power.ravel()) / np.bincount(ring.ravel()))[ring]
+    noise = np.fft.fft2(rng.standard_normal((n_maps, ny, nx)))
+    sm = np.real(np.fft.ifft2(noise * np.sqrt(iso)))
+    g = gridness(autocorrelogram(sm), maps.bin_size)
+    return NullModel(g["score_60"], g["score_60_minmax"], float("nan"), tuple(percentiles),
+                     "isotropic spectrum of the maps")
+
+
+def phase_randomised(rates, rng: np.random.Generator) -> np.ndarray:
+    """Maps (cell, y, x) with the Fourier amplitudes of ``rates`` and random phases.
+
+    The phases come from the Fourier transform of real white noise, so the result is real;
+    the power spectrum, and with it the periodic autocorrelogram, is unchanged.
+    """
+    rates = _as_maps(rates)
+    f = np.fft.fft2(rates)
+    noise = np.fft.fft2(rng.standard_normal(rates.shape))
+    return np.real(np.fft.ifft2(np.abs(f) * np.exp(1j * np.angle(noise))))
+
+
+def triad_phase_sum(rates) -> np.ndarray:
+    """Phase sum (radians, in [-pi, pi)) of the three strongest plane waves of each map.
+
+    For maps on a torus (cell, y, x), fully sampled: the three strongest Fourier modes
+    (counting ``k`` and ``-k`` once) are taken with the signs that make their wave
+    vectors sum to zero, ``k1 + k2 + k3 = 0``, and their phases are summed. A hexagonal
+    lattice of peaks, ``sum_j cos(k_j . x + phi_j)``, has ``phi_1 + phi_2 + phi_3 = 0``
+    (a shift of the map moves each phase but not their sum); a sum of ``pi`` makes a
+    honeycomb of holes. NaN where the three modes form no triad.
+    """
+    rates = _as_maps(rates)
+    n, ny, nx = rates.shape
+    f = np.fft.fft2(rates - rates.mean(axis=(1, 2), keepdims=True))
+    iy, ix = np.meshgrid(np.fft.fftfreq(ny, 1 / ny).astype(int),
+                         np.fft.fftfreq(nx, 1 / nx).astype(int), indexing="ij")
+    half = (iy > 0) | ((iy == 0) & (ix > 0))  # one of each +-k pair
+    out = np.full(n, np.nan)
+    for c in range(n):
+        amp = np.where(half, np.abs(f[c]), -1.0)
+        top = np.argsort(amp.ravel())[::-1][:3]
+        vecs = np.stack([iy.ravel()[top], ix.ravel()[top]], axis=1)
+        for signs in ((1, 1, 1), (1, 1, -1), (1, -1, 1), (1, -1, -1)):
+            s = np.asarray(signs)[:, None]
+            if np.all((s * vecs).sum(axis=0) == 0):
+                phases = np.angle(f[c].ravel()[top]) * np.asarray(signs)
+                out[c] = (phases.sum() + np.pi) % (2 * np.pi) - np.pi
+                break
+    return out
