@@ -51,13 +51,17 @@ def test_report_of_a_run_is_self_contained(run_dir):
     assert "n_hidden" in page and "error &lt; 8 cm" in page
 
 
-def test_report_of_a_reproduction_lists_every_claim(tmp_path):
-    claims = [Claim("spectrum", "k* formula", "within 1%", "0.00%", True),
-              Claim("one-layer", "NMF > PCA", "+0.3", "-0.1", False)]
+def test_report_of_a_reproduction_lists_every_claim_with_its_control(tmp_path):
+    claims = [Claim("spectrum", "ring", "within 5%", "1.3%", True, control="Gaussian code",
+                    control_measured="100%", control_passes=False),
+              Claim("one-layer", "NMF > PCA", "+0.3", "-0.1", False),
+              Claim("rnn", "diverse", "< 0.2", "0.00", True, control="untrained",
+                    control_measured="0.01", control_passes=True)]
     _write_claims(tmp_path / "claims.csv", claims)
     page = write_report(tmp_path).read_text()
-    assert "1 of 2 claims pass" in page
-    assert page.count('<tr class="fail">') == 1 and page.count('<tr class="pass">') == 1
+    assert "1 of 3 claims hold" in page
+    assert page.count('<tr class="fail">') == 2 and page.count('<tr class="pass">') == 1
+    assert "does not discriminate" in page and "Gaussian code: 100%" in page
 
 
 def test_report_refuses_an_empty_directory(tmp_path, capsys):
@@ -147,14 +151,16 @@ def test_reproduce_writes_figures_and_a_claims_table(tmp_path, capsys):
     out = tmp_path / "repro"
     assert main(["reproduce", "spectrum", "--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "claim" in printed and "expected" in printed and "measured" in printed
+    assert "expected:" in printed and "measured:" in printed and "control:" in printed
     from gridform.reproduce import read_claims
 
     claims = read_claims(out / "claims.csv")
-    # known answers: the closed form and the DoS spectrum peak hold; Gaussian peaks at 0
-    assert all(c.target == "spectrum" for c in claims) and len(claims) == 4
-    assert claims[0].claim.startswith("k* = sqrt(2 ln s / ((s-1) sigma^2))")
-    assert all(c.passed for c in claims), claims
+    assert all(c.target == "spectrum" for c in claims) and len(claims) == 5
+    # known answers: the code's ring (torus and walled box) and the Gaussian code's
+    # monotone spectrum hold, and every control fails its claim's check
+    assert [c.holds for c in claims[:3]] == [True, True, True], claims
+    assert all(c.control and c.control_passes is False for c in claims), claims
+    assert all(c.source and c.n for c in claims)
     for ext in ("png", "svg"):
         assert (out / "figures" / f"spectrum.{ext}").stat().st_size > 1000
     assert (out / "report.html").exists()

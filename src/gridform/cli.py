@@ -154,9 +154,13 @@ def cmd_reproduce(args) -> int:
                        progress=True)
     print()
     print(format_claims(claims))
-    n_pass = sum(c.passed for c in claims)
-    print(f"\n{n_pass} of {len(claims)} claims pass ({(time.perf_counter() - t0) / 60:.1f} "
-          f"min); table in {out / 'claims.csv'}, figures in {out / 'figures'}")
+    from collections import Counter
+
+    counts = Counter(c.verdict for c in claims)
+    others = ", ".join(f"{n} {v}" for v, n in counts.items() if v != "pass")
+    print(f"\n{counts['pass']} of {len(claims)} claims hold" + (f" ({others})" if others else "")
+          + f" in {(time.perf_counter() - t0) / 60:.1f} min; table in {out / 'claims.csv'}, "
+          f"figures in {out / 'figures'}")
     if args.report:
         from gridform.report import write_report
 
@@ -321,8 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", help="check the paper's claims: figures and a claims table",
                        description="Run the paper's claims, one target per claim family "
                                    f"({', '.join(TARGETS)}); write figures (PNG, SVG), "
-                                   "OUT/claims.csv and print claim | expected | measured | "
-                                   "pass.")
+                                   "OUT/claims.csv and print each claim with its threshold, "
+                                   "measurement, n, spread, negative control and verdict.")
     p.add_argument("targets", nargs="*", default=["all"], metavar="TARGET",
                    help="targets to run, or all (default)")
     p.add_argument("--quick", action="store_true",

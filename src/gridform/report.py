@@ -190,9 +190,17 @@ def _claims_section(claims_csv: Path, summary: dict) -> Section:
     sec = Section("claims", "Claims")
     if claims_csv.exists():
         claims = read_claims(claims_csv)
-        rows = [(c.target, c.claim, c.expected, c.measured, "yes" if c.passed else "no")
+        sec.add(f"{sum(c.holds for c in claims)} of {len(claims)} claims hold. A claim holds "
+                "when its measurement meets a threshold fixed in advance and its negative "
+                "control, an input on which the paper predicts the opposite, fails the "
+                "same check; a claim whose control passes too does not discriminate.")
+        rows = [(c.target, c.claim, c.source, c.expected, c.measured,
+                 "" if c.n is None else str(c.n), c.spread,
+                 f"{c.control}: {c.control_measured}" if c.control else "none", c.verdict)
                 for c in claims]
-        sec.add(f"{sum(c.passed for c in claims)} of {len(claims)} claims pass.")
+        return sec.add(table(rows, ("target", "claim", "source", "expected", "measured", "n",
+                                    "spread", "control", "verdict"),
+                             ["pass" if c.holds else "fail" for c in claims]))
     else:
         rows = _run_claims(summary) if summary else []
         n_pass = sum(r[-1] == "yes" for r in rows)

@@ -1,0 +1,139 @@
+"""The claims table: verdicts, controls, and the measurements behind the claims."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from gridform.analysis.ratemaps import Ratemaps
+from gridform.analysis.scores import (
+    phase_randomised,
+    score_ratemaps,
+    spectral_null,
+    triad_phase_sum,
+)
+from gridform.cli import main
+from gridform.reproduce import Claim, _shell_resolution, _write_claims, read_claims
+from gridform.training.evaluate import largest_rate_matched_subset, rate_matched_units
+
+
+def test_a_claim_holds_only_when_its_control_fails():
+    base = dict(target="t", claim="c", expected="e", measured="m")
+    assert Claim(**base, passed=True, control="x", control_passes=False).verdict == "pass"
+    assert Claim(**base, passed=True, control="x", control_passes=True).verdict == \
+        "does not discriminate"
+    assert Claim(**base, passed=True).verdict == "no control"
+    assert Claim(**base, passed=False, control="x", control_passes=False).verdict == "fail"
+    assert [Claim(**base, passed=p, control_passes=c).holds
+            for p, c in ((True, False), (True, True), (True, None), (False, False))] == \
+        [True, False, False, False]
+
+
+def test_claims_csv_round_trips_and_an_older_table_still_loads(tmp_path):
+    claims = [Claim("spectrum", "ring", "5%", "1.3%", True, "paper", 3, "max 4%",
+                    "Gaussian code", "85%", False),
+              Claim("conditions", "ReLU > tanh", ">", "31% vs 29%", True, n=1)]
+    _write_claims(tmp_path / "claims.csv", claims)
+    assert read_claims(tmp_path / "claims.csv") == claims
+    with open(tmp_path / "claims.csv", newline="") as f:
+        header = next(csv.reader(f))
+    assert header[:11] == ["target", "claim", "source", "expected", "measured", "n", "spread",
+                           "control", "control_measured", "control_passes", "pass"]
+    old = tmp_path / "old.csv"  # the table as written before claims had controls
+    old.write_text("target,claim,expected,measured,pass\nrnn,path integrates,< 8 cm,5.1 cm,"
+                   "yes\n")
+    (row,) = read_claims(old)
+    assert row.passed and row.verdict == "no control" and not row.holds
+
+
+def test_shell_resolution_of_a_torus():
+    # a 1 m torus: shells at 2 pi |(m, n)|; around k = 2 pi they are 0, 2 pi, 2 pi sqrt 2
+    assert _shell_resolution(2 * np.pi, 16, 1.0) == pytest.approx(0.5)
+    # a torus 20 times larger resolves the same k 20 times finer, or better
+    assert _shell_resolution(2 * np.pi, 320, 20.0) < 0.5 / 20 + 1e-9
+
+
+def _waves(ks, phases, n=40):
+    y, x = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    return sum(a * np.cos(2 * np.pi * (ky * y + kx * x) / n + p)
+               for (ky, kx), p, a in zip(ks, phases, (1.0, 0.9, 0.8), strict=True))
+
+
+def test_triad_phase_sum_of_known_plane_waves():
+    triad = [(0, 5), (4, -3), (-4, -2)]  # sums to zero
+    maps = np.stack([_waves(triad, (0.3, -0.1, 0.1)), _waves(triad, (1.0, 1.0, np.pi - 2)),
+                     _waves([(0, 5), (5, 0), (3, 3)], (0, 0, 0))])  # the last is no triad
+    got = triad_phase_sum(maps)
+    assert got[0] == pytest.approx(0.3) and abs(got[1]) == pytest.approx(np.pi)
+    assert np.isnan(got[2])
+    # a shift of the map moves every phase but not their sum
+    assert triad_phase_sum(np.roll(maps[:1], (3, 7), axis=(1, 2)))[0] == pytest.approx(0.3)
+
+
+def test_phase_randomised_maps_keep_the_power_spectrum_and_lose_the_phase_sum():
+    rng = np.random.default_rng(0)
+    m = _waves([(0, 5), (4, -3), (-4, -2)], (0.0, 0.0, 0.0))
+    shuffled = phase_randomised(np.repeat(m[None], 200, axis=0), rng)
+    assert np.allclose(np.abs(np.fft.fft2(shuffled)), np.abs(np.fft.fft2(m))[None])
+    sums = np.abs(triad_phase_sum(shuffled))
+    assert np.median(sums) > 1.0  # uniform on [0, pi]: median pi / 2
+
+
+def test_spectral_null_is_calibrated_on_isotropic_noise_and_rejects_hexagons():
+    from gridform.data.synthetic import lattice_ratemaps
+    from gridform.environment import Box
+
+    box = Box(2.2, 2.2, "walls")
+    hexes = lattice_ratemaps(0.74, np.linspace(0, 60, 16, endpoint=False), bins=20, box=box)
+    null = spectral_null(hexes, 300, seed=0)
+    assert np.all(score_ratemaps(hexes).score_60 > null.threshold(95))
+    # noise maps tested against a null built from their own spectrum: about 5% exceed it
+    rng = np.random.default_rng(1)
+    import scipy.ndimage as ndi
+
+    noise = ndi.gaussian_filter(rng.standard_normal((400, 20, 20)), (0, 1.5, 1.5), mode="wrap")
+    maps = Ratemaps(noise, hexes.occupancy, hexes.x_centers, hexes.y_centers)
+    frac = np.mean(np.nan_to_num(score_ratemaps(maps).score_60, nan=-9)
+                   > spectral_null(maps, 400, seed=2).threshold(95))
+    assert 0.01 < frac < 0.12
+
+
+def test_rate_matched_units_match_within_ten_percent():
+    rng = np.random.default_rng(0)
+    rate = np.concatenate([np.linspace(1.0, 2.0, 10), rng.uniform(0.5, 2.5, 200)])
+    targets, candidates = np.arange(10), np.arange(10, 210)
+    picked = rate_matched_units(rate, targets, candidates, rng)
+    assert len(set(picked)) == 10 and set(picked) <= set(candidates)
+    assert np.all(np.abs(rate[picked] / rate[targets] - 1) <= 0.1)
+    with pytest.raises(ValueError, match="within 10%"):
+        rate_matched_units(rate, [0], [5, 6], rng)  # rates 1.56, 1.67 are not near 1.0
+    # two targets at rate 1.0 and one candidate near them: one pair is the most there is
+    rates = np.array([1.0, 1.0, 1.05, 3.0])
+    assert largest_rate_matched_subset(rates, [0, 1], [2, 3]).size == 1
+    with pytest.raises(ValueError, match="without a partner"):
+        rate_matched_units(rates, [0, 1], [2, 3], rng)
+
+
+@pytest.fixture(scope="module")
+def pattern_claims(tmp_path_factory):
+    out = tmp_path_factory.mktemp("repro")
+    assert main(["reproduce", "pattern", "multicell", "--quick", "--out", str(out)]) == 0
+    return {c.claim.rsplit(" (", 1)[0]: c for c in read_claims(out / "claims.csv")}
+
+
+def test_every_pattern_control_fails_and_the_known_answers_hold(pattern_claims):
+    assert all(c.control and c.control_passes is False for c in pattern_claims.values())
+    for name in ("ReLU (nonnegative) dynamics form hexagonal grids",
+                 "a hexagonal map is three plane waves whose phases sum to zero",
+                 "Gaussian targets (no ring): the box sets the scale"):
+        assert pattern_claims[name].holds, pattern_claims[name]
+
+
+def test_the_old_multicell_count_passed_for_linear_dynamics_and_the_new_check_fails(
+        pattern_claims):
+    from gridform.reproduce import _pattern
+
+    linear = _pattern("dos", "linear", 32, 1500, 0, width=2.2, bins=44, cells="multi")
+    assert len(linear.distinct_scales()) >= 3  # the old check: "a hierarchy" without hexagons
+    claim = pattern_claims["the multi-cell ReLU dynamics form hexagonal maps at several scales"]
+    assert claim.control == "linear multi-cell dynamics" and claim.control_passes is False
