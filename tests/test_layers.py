@@ -22,7 +22,7 @@ LAYERS = {  # module prefix -> layer; the longest matching prefix wins
     "gridform.reproduce": 4, "gridform.sweep": 4,
     "gridform.plotting": 5, "gridform.report": 5, "gridform.htmlpage": 5,
     "gridform.sweep.report": 5,
-    "gridform.demo": 6, "gridform.cli": 6, "gridform.topology_cli": 6,
+    "gridform.demo": 6, "gridform.cli": 6, "gridform.cli_args": 6, "gridform.topology_cli": 6,
     "gridform.data.cli": 6, "gridform.training.cli": 6, "gridform": 6,
 }
 # Figures of the reproduction are still drawn inside its targets; they move to the

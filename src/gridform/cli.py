@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from gridform._io import clean_json, prepare_out_dir, write_json
+from gridform.cli_args import count, positive
 from gridform.errors import UsageError
 
 __all__ = ["main", "write_json"]
@@ -24,18 +26,7 @@ __all__ = ["main", "write_json"]
 # ---------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------
-def _positive(kind: type = float) -> Callable[[str], float]:
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
-        if not math.isfinite(value) or value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive and finite, got {text!r}")
-        return value
-
-    parse.__name__ = f"positive {kind.__name__}"
-    return parse
+_positive = positive
 
 
 _prepare_out_dir = prepare_out_dir
@@ -68,6 +59,9 @@ def cmd_score(args) -> int:
         raise UsageError(f"--out {out} is a directory")
     scores = score_ratemaps(maps)
     summary = scores.summary()
+    if 0 < args.null < 20:
+        print(f"gridform: warning: --null {args.null}: a 95th percentile of fewer than 20 "
+              "noise maps is not a threshold; use 200 or more", file=sys.stderr)
     if args.null:
         null = null_model(maps.shape, maps.bin_size, n_maps=args.null, seed=0)
         summary["null_threshold_95"] = null.threshold(95)
@@ -245,6 +239,22 @@ def cmd_report(args) -> int:
 # ---------------------------------------------------------------------------------
 # parser
 # ---------------------------------------------------------------------------------
+def _html_path(text: str) -> str:
+    if Path(text).suffix.lower() not in (".html", ".htm"):
+        raise argparse.ArgumentTypeError(f"the report is HTML: give a file ending in .html, "
+                                         f"got {text!r}")
+    return text
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gridform")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def _add_place_cell_args(p: argparse.ArgumentParser, kinds: Sequence[str]) -> None:
     p.add_argument("--kind", choices=kinds, default="dos",
                    help="place-cell tuning (default: dos, difference of softmaxes)")
@@ -262,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gridform",
         description="Grid cells through the lens of pattern formation (Sorscher et al. 2019): "
                     "theory, pattern-forming dynamics, trained networks and their analysis.")
+    parser.add_argument("--version", action="version", version=f"gridform {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="run the main job on built-in defaults",
@@ -282,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="box width in metres; replaces the file's x_centers")
     p.add_argument("--height", type=_positive(), default=None,
                    help="box height in metres; replaces the file's y_centers")
-    p.add_argument("--null", type=int, default=0, metavar="N",
+    p.add_argument("--null", type=count(0), default=0, metavar="N",
                    help="also score N low-pass filtered noise maps and report the 95th/99th "
                         "percentile thresholds (default: 0, off)")
     p.set_defaults(func=cmd_score)
@@ -346,7 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write DIR/report.html (figures embedded) for a training "
                                    "run, a demo directory or a reproduce directory.")
     p.add_argument("directory", metavar="RUN_OR_REPRODUCE_DIR")
-    p.add_argument("--out", default=None, help="HTML file to write (default: DIR/report.html)")
+    p.add_argument("--out", default=None, type=_html_path,
+                   help="HTML file to write, ending in .html (default: DIR/report.html)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("sweep", help="run a sweep of trainings on Dask",
@@ -401,7 +413,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            return code
+    except BrokenPipeError:  # the reader went away (gridform theory --json | head): quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except (UsageError, ValueError, TypeError, FileNotFoundError, FloatingPointError,
             OSError, MissingExtraError) as err:
         print(f"gridform: error: {err}", file=sys.stderr)

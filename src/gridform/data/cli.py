@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from gridform.cli_args import count, probability
+
 __all__ = ["add_data_commands", "box_from_args"]
 
 
@@ -123,13 +125,15 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--bins", type=int, default=32, help="bins per side when computing "
                    "ratemaps from spikes")
-    p.add_argument("--shuffles", type=int, default=200)
+    p.add_argument("--shuffles", type=count(1), default=200,
+                   help="shuffles of the permutation tests (default 200)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--margin", type=float, default=0.15, help="fraction of the box at each "
                    "wall left out of the invariance test")
     p.add_argument("--max-lag", type=float, default=None, help="largest lag tested, m "
                    "(default 15%% of the box)")
-    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--alpha", type=probability, default=0.05,
+                   help="significance level of the tests, in (0, 1) (default 0.05)")
     p.add_argument("--periodic", action="store_true", help="the maps cover a torus")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_assumptions)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from gridform.cli_args import count
+
 __all__ = ["add_training_commands"]
 
 
@@ -102,7 +104,8 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="ratemaps, grid scores and decoding error of a run",
                        description="Writes RUN_DIR/ratemaps.npz, scores.csv, summary.json.")
     p.add_argument("run_dir")
-    p.add_argument("--batches", type=int, default=None, help="evaluation batches")
+    p.add_argument("--batches", type=count(1), default=None,
+                   help="evaluation batches (at least 1)")
     p.add_argument("--bins", type=int, default=20, help="ratemap bins per side")
     p.add_argument("--trajectory", default=None, help="evaluate along this trajectory "
                    "(gridform .npz) instead of fresh random walks")
