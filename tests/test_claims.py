@@ -29,10 +29,34 @@ def test_a_claim_holds_only_when_its_control_fails():
         [True, False, False, False]
 
 
+def test_an_arm_that_does_not_path_integrate_makes_the_comparison_not_comparable():
+    c = Claim("conditions", "ReLU > tanh", "p < 0.05", "p = 0.01", True, control="untrained",
+              control_passes=False, comparable=False)
+    assert c.verdict == "not comparable" and not c.holds
+
+
+def test_one_sided_welch_test():
+    # known answer: means 0.5 and 0.3, sds 0.02 and 0.03, n = 3 each: t = 9.61, df = 3.5
+    from scipy.stats import t as student
+
+    from gridform.reproduce.conditions import _welch_greater
+
+    a, b = [0.48, 0.50, 0.52], [0.27, 0.30, 0.33]
+    se = np.sqrt(np.var(a, ddof=1) / 3 + np.var(b, ddof=1) / 3)
+    tstat = (np.mean(a) - np.mean(b)) / se
+    df = se**4 / ((np.var(a, ddof=1) / 3) ** 2 / 2 + (np.var(b, ddof=1) / 3) ** 2 / 2)
+    assert _welch_greater(a, b) == pytest.approx(student.sf(tstat, df))
+    assert _welch_greater(a, b) < 0.01 and _welch_greater(b, a) > 0.99
+    assert np.isnan(_welch_greater([0.5], b))  # one seed is no statistic
+
+
 def test_claims_csv_round_trips_and_an_older_table_still_loads(tmp_path):
     claims = [Claim("spectrum", "ring", "5%", "1.3%", True, "paper", 3, "max 4%",
                     "Gaussian code", "85%", False),
-              Claim("conditions", "ReLU > tanh", ">", "31% vs 29%", True, n=1)]
+              Claim("conditions", "ReLU > tanh", ">", "31% vs 29%", True, n=1),
+              Claim("conditions", "DoS > Gaussian", ">", "p = 0.2", False, n=3,
+                    control="untrained", control_measured="p = 0.5", control_passes=False,
+                    comparable=False)]
     _write_claims(tmp_path / "claims.csv", claims)
     assert read_claims(tmp_path / "claims.csv") == claims
     with open(tmp_path / "claims.csv", newline="") as f:
@@ -124,8 +148,11 @@ def pattern_claims(tmp_path_factory):
 def test_every_pattern_control_fails_and_the_known_answers_hold(pattern_claims):
     assert all(c.control and c.control_passes is False for c in pattern_claims.values())
     for name in ("ReLU (nonnegative) dynamics form hexagonal grids",
+                 "the constrained single-cell model (g >= 0, |g| = 1) forms hexagonal grids",
                  "a hexagonal map is three plane waves whose phases sum to zero",
-                 "Gaussian targets (no ring): the box sets the scale"):
+                 "Gaussian targets (no ring): the box sets the scale",
+                 "under a ReLU the hexagon is the best of stripes, squares, hexagons and random "
+                 "ring patterns"):
         assert pattern_claims[name].holds, pattern_claims[name]
 
 

@@ -155,10 +155,11 @@ def test_reproduce_writes_figures_and_a_claims_table(tmp_path, capsys):
     from gridform.reproduce import read_claims
 
     claims = read_claims(out / "claims.csv")
-    assert all(c.target == "spectrum" for c in claims) and len(claims) == 5
-    # known answers: the code's ring (torus and walled box) and the Gaussian code's
-    # monotone spectrum hold, and every control fails its claim's check
-    assert [c.holds for c in claims[:3]] == [True, True, True], claims
+    assert all(c.target == "spectrum" for c in claims) and len(claims) == 6
+    # known answers: the code's ring (torus and walled box), the Gaussian code's monotone
+    # spectrum and the unnormalised DoG's peak at the lowest shells hold, and every
+    # control fails its claim's check
+    assert [c.holds for c in claims[:4]] == [True, True, True, True], claims
     assert all(c.control and c.control_passes is False for c in claims), claims
     assert all(c.source and c.n for c in claims)
     for ext in ("png", "svg"):
@@ -188,3 +189,21 @@ def test_reproduce_reuses_a_finished_run_of_the_same_config_under_any_name(run_d
     # ... but the named run's own unreadable config is an error, not a silent retrain
     with pytest.raises(ValueError, match="not valid JSON"):
         _train_or_reuse(ctx, "broken", "demo", **fields)
+
+
+def test_a_summary_from_an_older_scorer_is_rescored_not_trusted(run_dir, tmp_path):
+    from gridform.reproduce import _Context, _find_run
+    from gridform.training.loop import read_run_config
+
+    out = tmp_path / "repro"
+    shutil.copytree(run_dir, out / "runs" / "old")
+    path = out / "runs" / "old" / "summary.json"
+    summary = json.loads(path.read_text())
+    stale = {k: v for k, v in summary.items() if k != "scorer_version"} | {
+        "frac_above_0.3": 0.99}
+    path.write_text(json.dumps(stale))
+    found = _find_run(_Context(out, quick=True, run_dir=None), read_run_config(run_dir))
+    assert found is not None and found[0] == out / "runs" / "old"
+    assert found[1]["frac_above_0.3"] == pytest.approx(summary["frac_above_0.3"])
+    assert found[1]["scorer_version"] == summary["scorer_version"]
+    assert json.loads(path.read_text()) == stale  # the saved file is left as it was

@@ -43,6 +43,7 @@ import scipy.sparse as sp
 from gridform.analysis.ratemaps import Ratemaps
 
 __all__ = [
+    "SCORER_VERSION",
     "GridScores",
     "GridformWarning",
     "NullModel",
@@ -57,6 +58,10 @@ __all__ = [
     "spectral_null",
     "triad_phase_sum",
 ]
+
+# Raised whenever a change to this module can change a score; summaries record it, so a
+# saved summary from an older scorer is rescored from its ratemaps rather than trusted.
+SCORER_VERSION = 2
 
 CORR_ANGLES = (30, 45, 60, 90, 120, 135, 150)
 _COMPUTED_ANGLES = (30, 45, 60, 90)

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gridform.analysis.ratemaps import RatemapAccumulator, Ratemaps
-from gridform.analysis.scores import GridScores, score_ratemaps
+from gridform.analysis.scores import SCORER_VERSION, GridScores, score_ratemaps
 from gridform.theory.spectrum import predict
 
 __all__ = ["Evaluation", "active_units", "evaluate_params", "evaluate_run", "hidden_activity",
@@ -110,6 +110,7 @@ def summarise(task, maps: Ratemaps, error_m: float,
         pc = task.place_cells
         predicted = covariance_spectrum(pc.maps, task.box.periodic)["predicted_spacing_m"]
     summary: dict[str, Any] = {
+        "scorer_version": SCORER_VERSION,
         "error_cm": 100 * error_m,
         **({"decoder_floor_cm": 100 * decoder_floor_m} if decoder_floor_m is not None
            else {}),

@@ -1,0 +1,118 @@
+"""The trained network's mechanism: connectivity on the neural sheet, ablation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gridform.reproduce._common import _Context, _median, _rnn_maps, _save
+from gridform.reproduce.claims import Claim
+
+
+def target_mechanism(ctx: _Context) -> list[Claim]:
+    """Centre-surround connectivity on the neural sheet, the spectrum, ablation."""
+    from gridform.analysis.mechanism import connectivity_profile, eigenmodes, lattice_phases
+    from gridform.plotting import plot_ratemaps, plt
+    from gridform.training.evaluate import matched_ablation
+    from gridform.training.loop import build_task, load_params, read_run_config
+
+    run, _summary, maps, scores, active = _rnn_maps(ctx)
+    params = load_params(run)
+    w = np.asarray(params["w_rec"])
+    s60 = np.nan_to_num(scores.score_60, nan=-9)
+    grid = np.flatnonzero(active & (s60 > 0.3) & np.isfinite(scores.spacing_m)
+                          & np.isfinite(scores.orientation_deg))
+    claims = []
+    prof = None
+    if grid.size >= 3:
+        spacing = _median(scores.spacing_m[grid])
+        orient = _median(scores.orientation_deg[grid])
+        phases = lattice_phases(maps.select(grid), spacing, orient)
+        w_grid = w[np.ix_(grid, grid)]
+        prof = connectivity_profile(w_grid, phases, spacing, orient)
+        rng = np.random.default_rng(ctx.seed)
+        n_null = 100
+        shuffled = [connectivity_profile(w_grid, phases[rng.permutation(grid.size)], spacing,
+                                         orient) for _ in range(n_null + 1)]
+        null = np.array([s.centre for s in shuffled[:n_null]])
+        mu, sd = float(np.nanmean(null)), float(np.nanstd(null))
+
+        def z(pr) -> float:
+            return (pr.centre - mu) / sd if sd > 0 else float("nan")
+
+        ctl = shuffled[-1]
+        claims.append(Claim(
+            "mechanism", "grid units sorted by phase have centre-surround connectivity",
+            f"centre weight z > 3 against {n_null} phase shuffles, and a negative surround",
+            f"z = {z(prof):.1f} (centre {prof.centre:+.4f}, surround {prof.surround:+.4f})",
+            bool(z(prof) > 3 and prof.is_centre_surround), "Sorscher et al. 2023, "
+            "centre-surround recurrence", int(grid.size), f"null sd {sd:.4f}",
+            "one more phase shuffle of the same units", f"z = {z(ctl):.1f}",
+            bool(z(ctl) > 3 and ctl.is_centre_surround)))
+    else:
+        claims.append(Claim("mechanism", "grid units sorted by phase have centre-surround "
+                            "connectivity", "at least 3 grid units (> 0.3) to sort",
+                            f"only {grid.size} grid units (> 0.3)", False))
+    modes = eigenmodes(w, maps, top=8)
+    task = build_task(read_run_config(run))
+    n_abl = max(1, min(int(0.1 * active.sum()), int(active.sum()) // 2))
+    mean_rate = np.nanmean(maps.rates, axis=(1, 2))
+    try:
+        abl = matched_ablation(task, params, scores.score_60, active, mean_rate, n_abl,
+                               n_draws=10 if ctx.quick else 30,
+                               n_batches=10 if ctx.quick else 50, seed=ctx.seed)
+        lo, hi = abl["matched_interval_cm"]
+        claims.append(Claim(
+            "mechanism", "silencing grid units hurts path integration more than silencing "
+            "as many low-score units of the same mean rate",
+            "error increase above the 97.5th percentile of rate-matched draws (within 10%)",
+            f"+{abl['increase_grid_cm']:.1f} cm vs matched +{lo:.1f} to +{hi:.1f} cm "
+            f"({abl['n_units']} of the top {n_abl} grid units have a rate match)",
+            abl["increase_grid_cm"] > hi, "Sorscher et al. 2023, "
+            "ablation", len(abl["increase_matched_cm"]), f"95% interval {lo:.1f}-{hi:.1f} cm",
+            "one more rate-matched low-score set in place of the grid units",
+            f"+{abl['increase_control_cm']:.1f} cm", abl["increase_control_cm"] > hi))
+    except ValueError as err:
+        abl = None
+        claims.append(Claim("mechanism", "silencing grid units hurts path integration more "
+                            "than silencing as many low-score units of the same mean rate",
+                            "rate-matched low-score units exist", f"not measured: {err}",
+                            False))
+
+    fig = plt.figure(figsize=(16, 7))
+    gs = fig.add_gridspec(2, 8, wspace=1.0)
+    ax = fig.add_subplot(gs[0, :2])
+    if prof is not None:
+        v = np.nanmax(np.abs(prof.mean_weight))
+        im = ax.imshow(prof.mean_weight, origin="lower", cmap="RdBu_r", vmin=-v, vmax=v,
+                       extent=[-180, 180, -180, 180])
+        fig.colorbar(im, ax=ax, fraction=0.046)
+        ax.set(xlabel="phase difference 1 (deg)", ylabel="phase difference 2 (deg)",
+               title="mean W vs sheet displacement")
+        ax = fig.add_subplot(gs[0, 2:4])
+        ax.plot(100 * prof.radius_m, prof.radial_weight, "o-")
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set(xlabel="equivalent spatial displacement (cm)", ylabel="mean W",
+               title="radial profile")
+    ax = fig.add_subplot(gs[0, 4:6])
+    ev = modes.eigenvalues
+    ax.plot(ev.real, ev.imag, ".", ms=3)
+    ax.add_patch(plt.Circle((0, 0), 1, fill=False, ls="--", lw=0.8))
+    ax.set(aspect="equal", xlabel="Re", ylabel="Im", title="eigenvalues of W")
+    ax = fig.add_subplot(gs[0, 6:])
+    if abl is not None:
+        ax.hist(abl["increase_matched_cm"], bins=10, alpha=0.7, label="rate-matched low-score")
+        ax.axvline(abl["increase_grid_cm"], color="C3", lw=2,
+                   label=f"{abl['n_units']} grid units")
+        ax.legend(fontsize=7)
+    ax.set(xlabel="increase of decoding error (cm)", ylabel="draws", title="ablation")
+    axes = np.array([fig.add_subplot(gs[1, c]) for c in range(8)])
+    plot_ratemaps(modes.maps, None, cells=np.arange(8), axes=axes)
+    for i, a in enumerate(axes):
+        a.set_title(f"mode {i}, |l|={abs(ev[i]):.2f}", fontsize=7)
+    fig.suptitle("mechanism of the trained network (top: connectivity, spectrum, ablation; "
+                 "bottom: spatial maps of the leading eigenmodes)")
+    _save(fig, ctx, "mechanism")
+    ctx.details["mechanism"] = {"ablation": None if abl is None else {
+        k: v for k, v in abl.items() if not k.endswith("units")},
+        "n_grid_units": int(grid.size)}
+    return claims
