@@ -73,12 +73,13 @@ def write_nwb(path: str | os.PathLike, *, trajectory: RecordedPath | None = None
         if n_cells is None or np.asarray(col).shape != (n_cells,):
             raise DataError(f"score column {key!r} needs one value per cell "
                             f"({n_cells}), got shape {np.asarray(col).shape}")
-    subj = {"subject_id": "gridform-agent", "species": "Rattus norvegicus", "sex": "U",
-            "age": "P90D", "description": "a simulated foraging agent (gridform); no "
-            "animal was recorded"} | (subject or {})
+    # simulated data has no subject: no animal was recorded, so none is invented (pass
+    # ``subject`` to describe a real one)
     f = pynwb.NWBFile(session_description=description, identifier=str(uuid.uuid4()),
                       session_start_time=start_time or _dt.datetime.now(_dt.UTC),
-                      subject=Subject(**subj))
+                      subject=Subject(**subject) if subject else None,
+                      data_collection="simulated with gridform; no animal was recorded"
+                      if not subject else None)
     beh = f.create_processing_module("behavior", "positions and spatial maps")
     if trajectory is not None:
         tr = trajectory
