@@ -57,3 +57,60 @@ def test_a_closed_pipe_is_no_error():
         err = proc.stderr.read().decode()
         proc.wait(timeout=120)
     assert "Traceback" not in err and "Broken pipe" not in err and "error" not in err, err
+
+
+def _checksums(root):
+    import hashlib
+
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    from gridform.training.config import load_config
+    from gridform.training.loop import train
+
+    run = tmp_path_factory.mktemp("contract") / "run"
+    train(load_config("demo", overrides=["n_hidden=16", "n_place_cells=64", "batch_size=8"],
+                      steps=5), run)
+    return run
+
+
+@pytest.mark.parametrize(("argv", "names"), [
+    (["pattern", "--bins", "100000", "--out", "P"], "--bins 100000"),
+    (["evaluate", "{run}", "--bins", "50000"], "50000 x 50000 bins"),
+])
+def test_a_request_too_large_for_memory_is_refused_before_allocating(argv, names, tiny_run,
+                                                                    tmp_path, monkeypatch,
+                                                                    capsys):
+    monkeypatch.chdir(tmp_path)
+    before = _checksums(tiny_run)
+    assert main([a.format(run=tiny_run) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert names in err and "GiB" in err and "Traceback" not in err
+    assert _checksums(tiny_run) == before and list(tmp_path.iterdir()) == []
+
+
+def test_train_into_another_programs_directory_is_refused_and_leaves_it(tmp_path, capsys):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.json").write_text('{"name": "not gridform"}')
+    for extra in ([], ["--force"]):
+        assert main(["train", "--preset", "demo", "--steps", "5", "--out", str(other),
+                     *extra]) == 2
+        assert "is not the config of a gridform run" in capsys.readouterr().err
+    assert (other / "config.json").read_text() == '{"name": "not gridform"}'
+    assert [p.name for p in other.iterdir()] == ["config.json"]
+
+
+def test_resume_of_a_finished_run_says_so_and_a_changed_config_names_the_values(
+        tiny_run, capsys):
+    base = ["train", "--preset", "demo", "--steps", "5", "--set", "n_hidden=16",
+            "--set", "n_place_cells=64", "--set", "batch_size=8", "--out", str(tiny_run)]
+    before = _checksums(tiny_run)
+    assert main([*base, "--resume"]) == 0
+    assert "already finished its 5 steps" in capsys.readouterr().out
+    assert main([*base, "--set", "batch_size=4", "--resume"]) == 2
+    assert "batch_size: 8 in the run, 4 now" in capsys.readouterr().err
+    assert _checksums(tiny_run) == before

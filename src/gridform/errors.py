@@ -7,9 +7,11 @@ escapes a command is a bug.
 from __future__ import annotations
 
 import importlib
+import os
 from types import ModuleType
 
-__all__ = ["DataError", "MissingExtraError", "UsageError", "require"]
+__all__ = ["DataError", "MemoryLimitError", "MissingExtraError", "UsageError", "check_memory",
+           "require"]
 
 
 class UsageError(ValueError):
@@ -18,6 +20,23 @@ class UsageError(ValueError):
 
 class DataError(ValueError):
     """Input data that cannot be used as given; the message says what is wrong with it."""
+
+
+class MemoryLimitError(ValueError):
+    """A request whose arrays would not fit in this machine's memory."""
+
+
+def check_memory(nbytes: float, what: str, fraction: float = 0.5) -> None:
+    """Refuse, before allocating, an array of ``nbytes`` larger than ``fraction`` of this
+    machine's physical memory; the message gives both sizes and names ``what`` asked."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: no guard
+        return
+    if nbytes > fraction * total:
+        raise MemoryLimitError(
+            f"{what} would need {nbytes / 2**30:.1f} GiB, more than {fraction:.0%} of this "
+            f"machine's {total / 2**30:.0f} GiB of memory; use fewer bins or cells")
 
 
 class MissingExtraError(ImportError):

@@ -183,6 +183,11 @@ class RatemapAccumulator:
         n_x, n_y = (bins, bins) if isinstance(bins, int) else bins
         if n_x < 1 or n_y < 1:
             raise ValueError(f"bins must be positive, got {bins!r}")
+        from gridform.errors import check_memory
+
+        # float64 sums and squared sums per cell and bin, and the result
+        check_memory(3 * 8.0 * n_cells * n_x * n_y, f"ratemaps of {n_cells} cells on "
+                     f"{n_x} x {n_y} bins")
         if n_cells < 1:
             raise ValueError(f"n_cells must be positive, got {n_cells}")
         self.box = box

@@ -36,10 +36,14 @@ def run_pattern(config: PatternConfig, out: Path) -> dict:
     """Simulate, score and write ``OUT/ratemaps.npz``, ``scores.csv`` and ``summary.json``
     (the summary last); return the summary."""
     from gridform.analysis.scores import score_ratemaps
+    from gridform.errors import check_memory
     from gridform.theory.dynamics import simulate_place_cell_pattern
     from gridform.theory.spectrum import predict
 
     c = config
+    # the place code on the grid (positions x place cells) and the maps, in float32
+    check_memory(4.0 * c.bins**2 * (c.place_cells + 4 * c.n_cells),
+                 f"--bins {c.bins} with {c.place_cells} place cells and {c.n_cells} maps")
     t0 = time.perf_counter()
     result = simulate_place_cell_pattern(
         c.seed, c.width, c.boundary, c.bins, c.place_cells, c.kind, c.sigma,

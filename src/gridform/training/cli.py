@@ -30,8 +30,16 @@ def cmd_train(args) -> int:
     out = Path(args.out)
     print(f"training {config.run_id()} ({config.steps} steps) -> {out}")
     result = train(config, out, resume=args.resume, force=args.force, progress=True)
-    print(f"done: step {result['step']}, loss {result['loss']:.4f}, decoding error "
-          f"{result['error_cm']:.1f} cm, {result['seconds']:.0f} s")
+    err = result.get("error_cm")
+    if args.resume and result.get("step", 0) >= config.steps and err is None:
+        print(f"{out} had already finished its {config.steps} steps; nothing to do (give "
+              f"--steps above {config.steps} to train it further)")
+        return 0
+    loss = result.get("loss")
+    print(f"done: step {result['step']}, loss "
+          + ("n/a" if loss is None else f"{loss:.4f}") + ", decoding error "
+          + ("n/a" if err is None else f"{err:.1f} cm")
+          + f", {result.get('seconds') or 0:.0f} s")
     return 0
 
 

@@ -79,9 +79,10 @@ def prepare_run_dir(config: TrainConfig, run_dir: Path, resume: bool, force: boo
         if not has_run:
             raise FileNotFoundError(f"cannot resume: {run_dir} holds no run")
         if not stored.same_run(config):
-            diff = sorted(k for k, v in config.resolved().items()
-                          if stored.resolved().get(k) != v)
-            raise ValueError(f"cannot resume {run_dir}: its config differs in {diff}")
+            old = stored.resolved()
+            diff = ", ".join(f"{k}: {old.get(k)!r} in the run, {v!r} now"
+                             for k, v in sorted(config.resolved().items()) if old.get(k) != v)
+            raise ValueError(f"cannot resume {run_dir}: its config differs ({diff})")
         if stored.loss == "mse" and MSE_TARGETS_KEY not in meta:
             raise ValueError(f"cannot resume {run_dir}: it was trained with loss='mse' "
                              "against the raw place code, before the squared error compared "

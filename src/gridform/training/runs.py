@@ -31,9 +31,15 @@ def read_run_metadata(run_dir: Path) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(f"{run_dir} holds no run (missing config.json)")
     try:
-        return json.loads(path.read_text())
+        meta = json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"{path} is not valid JSON ({err})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a text file") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
+        raise ValueError(f"{path} is not the config of a gridform run (it has no 'config' "
+                         "table); choose another directory")
+    return meta
 
 
 def read_run_config(run_dir: Path) -> TrainConfig:
