@@ -144,8 +144,10 @@ def cmd_reproduce(args) -> int:
     if args.run is not None and not Path(args.run).is_dir():
         raise UsageError(f"--run {args.run} is not a directory")
     t0 = time.perf_counter()
+    from gridform.reproduce_figures import save_target_figure
+
     claims = reproduce(args.targets, out, quick=args.quick, run_dir=args.run, seed=args.seed,
-                       progress=True)
+                       progress=True, draw=save_target_figure)
     print()
     print(format_claims(claims))
     from collections import Counter

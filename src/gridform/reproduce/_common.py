@@ -23,19 +23,11 @@ class _Context:
     seed: int = 0
     progress: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    figure_data: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def figures(self) -> Path:
         return self.out / "figures"
-
-
-def _save(fig, ctx: _Context, name: str) -> None:
-    from gridform.plotting import plt
-
-    ctx.figures.mkdir(parents=True, exist_ok=True)
-    for ext in ("png", "svg"):
-        fig.savefig(ctx.figures / f"{name}.{ext}", dpi=110, bbox_inches="tight")
-    plt.close(fig)
 
 
 def _fmt(v: float, spec: str = ".3f") -> str:

@@ -13,7 +13,6 @@ from gridform.reproduce._common import (
     _Context,
     _find_run,
     _fmt,
-    _save,
 )
 from gridform.reproduce.claims import Claim
 
@@ -72,7 +71,6 @@ def target_conditions(ctx: _Context) -> list[Claim]:
     """Trained networks under ReLU vs tanh and DoS vs Gaussian targets, several seeds per
     arm, compared by a one-sided Welch test; the control is the same comparison between
     the arms' untrained networks."""
-    from gridform.plotting import plt
     from gridform.training.config import load_config
 
     if ctx.quick:
@@ -109,18 +107,6 @@ def target_conditions(ctx: _Context) -> list[Claim]:
             f"{len(frac[a])} and {len(frac[b])} seeds", "the same arms at their initial "
             "weights", f"{_mean_sd(untrained[a])} vs {_mean_sd(untrained[b])}, p = "
             f"{_fmt(p_ctl)}", bool(p_ctl < ALPHA), bool(worst < PATH_INTEGRATES_CM)))
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    names = list(runs)
-    x = np.arange(len(names))
-    for off, values, label in ((-0.2, frac, "> 0.3"), (0.2, frac8, "> 0.8")):
-        ax.bar(x + off, [np.mean(values[n]) for n in names], 0.4, label=label,
-               yerr=[np.std(values[n]) for n in names], capsize=3)
-        for i, n in enumerate(names):
-            ax.plot(np.full(len(values[n]), x[i] + off), values[n], "k.", ms=4)
-    ax.set_xticks(x, [f"{n}\n{np.nanmean(err[n]):.1f} cm" for n in names])
-    ax.set(ylabel="fraction of active units",
-           title=f"grid units by condition ({len(seeds)} seeds each)")
-    ax.legend()
-    _save(fig, ctx, "conditions")
+    ctx.figure_data["conditions"] = dict(runs=runs, frac=frac, frac8=frac8, seeds=seeds, err=err)
     ctx.details["conditions"] = {k: [s for _, s in v] for k, v in runs.items()}
     return claims

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from gridform.reproduce._common import _Context
 from gridform.reproduce.claims import Claim, _write_claims
@@ -47,8 +48,15 @@ def resolve_targets(names: list[str] | None) -> list[str]:
 
 def reproduce(targets: list[str] | None, out: str | Path, quick: bool = True,
               run_dir: str | Path | None = None, seed: int = 0,
-              progress: bool = False) -> list[Claim]:
-    """Run the targets, write ``OUT/claims.csv``, ``OUT/reproduce.json`` and the figures."""
+              progress: bool = False,
+              draw: Callable[[str, dict[str, Any], Path], None] | None = None) -> list[Claim]:
+    """Run the targets; write ``OUT/claims.csv`` and ``OUT/reproduce.json``.
+
+    The targets compute; they draw nothing. ``draw(name, data, OUT/figures)``, when given,
+    receives each target's figure data as soon as the target is done
+    (:func:`gridform.reproduce_figures.save_target_figure` writes the figures; the command
+    line passes it).
+    """
     from gridform._io import write_json
 
     names = resolve_targets(targets)
@@ -64,6 +72,8 @@ def reproduce(targets: list[str] | None, out: str | Path, quick: bool = True,
         t = time.perf_counter()
         claims.extend(TARGET_FUNCTIONS[name](ctx))
         timings[name] = time.perf_counter() - t
+        if draw is not None and name in ctx.figure_data:
+            draw(name, ctx.figure_data.pop(name), ctx.figures)
         _write_claims(ctx.out / "claims.csv", claims)
     write_json(ctx.out / "reproduce.json", {
         "targets": names, "quick": quick, "seed": seed, "seconds": timings,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from gridform.reproduce._common import _Context, _median, _rnn_maps, _save
+from gridform.reproduce._common import _Context, _median, _rnn_maps
 from gridform.reproduce.claims import Claim
 
 
 def target_mechanism(ctx: _Context) -> list[Claim]:
     """Centre-surround connectivity on the neural sheet, the spectrum, ablation."""
     from gridform.analysis.mechanism import connectivity_profile, eigenmodes, lattice_phases
-    from gridform.plotting import plot_ratemaps, plt
     from gridform.training.evaluate import matched_ablation
     from gridform.training.loop import build_task, load_params, read_run_config
 
@@ -78,40 +77,7 @@ def target_mechanism(ctx: _Context) -> list[Claim]:
                             "rate-matched low-score units exist", f"not measured: {err}",
                             False))
 
-    fig = plt.figure(figsize=(16, 7))
-    gs = fig.add_gridspec(2, 8, wspace=1.0)
-    ax = fig.add_subplot(gs[0, :2])
-    if prof is not None:
-        v = np.nanmax(np.abs(prof.mean_weight))
-        im = ax.imshow(prof.mean_weight, origin="lower", cmap="RdBu_r", vmin=-v, vmax=v,
-                       extent=[-180, 180, -180, 180])
-        fig.colorbar(im, ax=ax, fraction=0.046)
-        ax.set(xlabel="phase difference 1 (deg)", ylabel="phase difference 2 (deg)",
-               title="mean W vs sheet displacement")
-        ax = fig.add_subplot(gs[0, 2:4])
-        ax.plot(100 * prof.radius_m, prof.radial_weight, "o-")
-        ax.axhline(0, color="k", lw=0.5)
-        ax.set(xlabel="equivalent spatial displacement (cm)", ylabel="mean W",
-               title="radial profile")
-    ax = fig.add_subplot(gs[0, 4:6])
-    ev = modes.eigenvalues
-    ax.plot(ev.real, ev.imag, ".", ms=3)
-    ax.add_patch(plt.Circle((0, 0), 1, fill=False, ls="--", lw=0.8))
-    ax.set(aspect="equal", xlabel="Re", ylabel="Im", title="eigenvalues of W")
-    ax = fig.add_subplot(gs[0, 6:])
-    if abl is not None:
-        ax.hist(abl["increase_matched_cm"], bins=10, alpha=0.7, label="rate-matched low-score")
-        ax.axvline(abl["increase_grid_cm"], color="C3", lw=2,
-                   label=f"{abl['n_units']} grid units")
-        ax.legend(fontsize=7)
-    ax.set(xlabel="increase of decoding error (cm)", ylabel="draws", title="ablation")
-    axes = np.array([fig.add_subplot(gs[1, c]) for c in range(8)])
-    plot_ratemaps(modes.maps, None, cells=np.arange(8), axes=axes)
-    for i, a in enumerate(axes):
-        a.set_title(f"mode {i}, |l|={abs(ev[i]):.2f}", fontsize=7)
-    fig.suptitle("mechanism of the trained network (top: connectivity, spectrum, ablation; "
-                 "bottom: spatial maps of the leading eigenmodes)")
-    _save(fig, ctx, "mechanism")
+    ctx.figure_data["mechanism"] = dict(prof=prof, modes=modes, abl=abl)
     ctx.details["mechanism"] = {"ablation": None if abl is None else {
         k: v for k, v in abl.items() if not k.endswith("units")},
         "n_grid_units": int(grid.size)}

@@ -12,7 +12,6 @@ from gridform.reproduce._common import (
     _Context,
     _hexagonal,
     _pattern,
-    _save,
     _scores,
 )
 from gridform.reproduce.claims import Claim
@@ -20,7 +19,6 @@ from gridform.reproduce.claims import Claim
 
 def target_multicell(ctx: _Context) -> list[Claim]:
     """Multi-cell (Sanger) dynamics: a hierarchy of hexagonal maps at several scales."""
-    from gridform.plotting import plot_ratemaps, plt
     from gridform.theory.spectrum import grid_spacing
 
     n = 32 if ctx.quick else 64
@@ -51,10 +49,6 @@ def target_multicell(ctx: _Context) -> list[Claim]:
         "linear multi-cell dynamics", f"{len(lin_spacings)} among {lin_hex} hexagonal maps",
         len(lin_spacings) >= 3)]
     sc = _scores(res.ratemaps)
-    fig, axes = plt.subplots(3, 8, figsize=(13, 5.4))
-    plot_ratemaps(res.ratemaps, sc, cells=np.arange(min(24, n)), axes=axes)
-    fig.suptitle("multi-cell dynamics (Sanger order, first maps top-left); successive "
-                 "spacing ratios " + ", ".join(f"{r:.2f}" for r in ratios[:5]))
-    _save(fig, ctx, "multicell")
+    ctx.figure_data["multicell"] = dict(sc=sc, res=res, n=n, ratios=ratios)
     ctx.details["multicell"] = {"spacings_m": spacings, "ratios": ratios}
     return claims

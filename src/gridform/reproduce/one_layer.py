@@ -13,7 +13,6 @@ from gridform.reproduce._common import (
     _fmt,
     _hexagonal,
     _median,
-    _save,
     _scores,
 )
 from gridform.reproduce.claims import Claim
@@ -25,7 +24,6 @@ def target_one_layer(ctx: _Context) -> list[Claim]:
 
     from gridform.environment import Box
     from gridform.place_cells import PlaceCells
-    from gridform.plotting import plot_ratemaps, plt
     from gridform.theory.one_layer import nmf_maps, pca_maps
     from gridform.theory.spectrum import predict
 
@@ -69,12 +67,5 @@ def target_one_layer(ctx: _Context) -> list[Claim]:
                     "Dordek et al. 2016; " + PAPER, k, "", "Gaussian cells (no ring), same "
                     "models", f"NMF {g_nmf:.2f} vs PCA {g_pca:.2f}", g_nmf >= g_pca + 0.3),
               spacing_claim]
-    fig, axes = plt.subplots(2, 8, figsize=(13, 3.8))
-    plot_ratemaps(nmf, s_nmf, cells=np.arange(8), axes=axes[0])
-    plot_ratemaps(pca, s_pca, cells=np.arange(8), axes=axes[1])
-    axes[0, 0].set_ylabel("NMF", fontsize=10)
-    axes[1, 0].set_ylabel("PCA", fontsize=10)
-    fig.suptitle(f"one-layer models of {pc.n_cells} DoS place cells on a lattice ({k} "
-                 "components, 2.2 m walled box): greedy semi-NMF (top) vs PCA (bottom)")
-    _save(fig, ctx, "one-layer")
+    ctx.figure_data["one-layer"] = dict(nmf=nmf, s_nmf=s_nmf, pca=pca, s_pca=s_pca, k=k, pc=pc)
     return claims

@@ -15,7 +15,6 @@ from gridform.reproduce._common import (
     _hexagonal,
     _median,
     _pattern,
-    _save,
     _scores,
     _shell_resolution,
 )
@@ -26,7 +25,6 @@ def target_pattern(ctx: _Context) -> list[Claim]:
     """Single-cell dynamics: hexagons under ReLU only, three plane waves whose phases sum
     to zero, and Gaussian targets that follow the box."""
     from gridform.analysis.scores import phase_randomised, triad_phase_sum
-    from gridform.plotting import plot_ratemaps, plt
     from gridform.theory.energy import pattern_energies
     from gridform.theory.spectrum import predict
 
@@ -129,15 +127,6 @@ def target_pattern(ctx: _Context) -> list[Claim]:
         "Sorscher et al. 2023, Gaussian targets", n, "", "DoS targets, same dynamics",
         f"{_fmt(sq_dos, '+.2f')}", bool(sq_dos > 0)))
 
-    fig, axes = plt.subplots(4, 6, figsize=(12, 8.6))
-    for row, nl in enumerate(("relu", "tanh", "linear")):
-        res, sc = results[nl]
-        order = np.argsort(-np.nan_to_num(sc.score_60, nan=-9))[:6]
-        plot_ratemaps(res.ratemaps, sc, cells=order, axes=axes[row])
-        axes[row, 0].set_ylabel(nl, fontsize=10)
-    plot_ratemaps(gauss.ratemaps, gauss_s, cells=np.arange(min(6, n)), axes=axes[3])
-    axes[3, 0].set_ylabel("Gaussian Sigma", fontsize=10)
-    fig.suptitle(f"single-cell pattern formation, DoS Sigma (sigma 0.12 m, s = 2), "
-                 f"{width} m torus, {steps} steps")
-    _save(fig, ctx, "pattern")
+    ctx.figure_data["pattern"] = dict(gauss_s=gauss_s, results=results, gauss=gauss, width=width,
+                                  steps=steps, n=n)
     return claims

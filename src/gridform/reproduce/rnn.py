@@ -14,7 +14,6 @@ from gridform.reproduce._common import (
     _fmt,
     _median,
     _rnn_maps,
-    _save,
     _untrained,
 )
 from gridform.reproduce.claims import Claim
@@ -71,8 +70,7 @@ def _assumption_claim(ctx: _Context, run: Path) -> Claim:
 def target_rnn(ctx: _Context) -> list[Claim]:
     """A trained path-integrating ReLU RNN: its grid cells against a null model, with the
     same network at its initial weights as the control of every claim."""
-    from gridform.analysis.scores import autocorrelogram, null_model, spectral_null
-    from gridform.plotting import plot_ratemaps, plt
+    from gridform.analysis.scores import null_model, spectral_null
 
     run, summary, maps, scores, active = _rnn_maps(ctx)
     untrained = _untrained(ctx)
@@ -147,31 +145,6 @@ def target_rnn(ctx: _Context) -> list[Claim]:
         u_hexa >= 0.05 and u_square >= 0.05))
     claims.append(_assumption_claim(ctx, run))
     order = np.argsort(-s60)[:8]
-    fig = plt.figure(figsize=(14, 6.5))
-    gs = fig.add_gridspec(3, 8)
-    top = np.array([fig.add_subplot(gs[0, c]) for c in range(8)])
-    plot_ratemaps(maps, scores, cells=order, axes=top)
-    sac = autocorrelogram(maps.rates[order])
-    for c, i in enumerate(order):
-        ax = fig.add_subplot(gs[1, c])
-        ax.imshow(sac[c], origin="lower", cmap="jet")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(f"SAC #{i}", fontsize=7)
-    ax = fig.add_subplot(gs[2, :4])
-    bins = np.linspace(-1.5, 2.0, 36)
-    ax.hist(s60[active], bins=bins, alpha=0.7, density=True, label="trained units")
-    ax.hist(null.scores, bins=bins, alpha=0.5, density=True, label="null model")
-    ax.axvline(thr, color="k", ls="--", lw=1, label=f"spectral null 95th pct {thr:.2f}")
-    ax.set(xlabel="gridness score_60", ylabel="density")
-    ax.legend(fontsize=7)
-    ax = fig.add_subplot(gs[2, 5:])
-    good = s60 > 0.3
-    ax.hist(scores.spacing_m[good & np.isfinite(scores.spacing_m)], bins=20, alpha=0.8,
-            label="units > 0.3")
-    ax.axvline(pred, color="k", ls="--", label=f"theory {pred:.2f} m")
-    ax.set(xlabel="spacing (m)", ylabel="units")
-    ax.legend(fontsize=7)
-    fig.suptitle(f"trained RNN ({run}): top units, autocorrelograms, scores vs null model")
-    _save(fig, ctx, "rnn")
+    ctx.figure_data["rnn"] = dict(maps=maps, scores=scores, order=order, thr=thr, s60=s60,
+                                  pred=pred, active=active, null=null, run=run)
     return claims

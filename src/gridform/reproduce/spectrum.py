@@ -11,7 +11,6 @@ from gridform.reproduce._common import (
     _Context,
     _median,
     _pattern,
-    _save,
     _shell_resolution,
 )
 from gridform.reproduce.claims import Claim
@@ -97,8 +96,7 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
 
     from gridform.environment import Box
     from gridform.place_cells import PlaceCells
-    from gridform.plotting import plt
-    from gridform.theory.spectrum import predict, spatial_covariance, tuning_power_spectrum
+    from gridform.theory.spectrum import predict, spatial_covariance
 
     claims = []
     pairs = ((0.12, 2.0), (0.08, 2.0), (0.12, 4.0))
@@ -189,37 +187,9 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
         max(abs(e) for e in errs_g) < TOLERANCE))
 
     k = np.linspace(0, 60, 601)
-    fig, ax = plt.subplots(1, 4, figsize=(17, 3.8))
-    r = np.linspace(0, 0.6, 300)
-    s1, s2 = 2 * 0.12**2, 2 * 0.12**2 * 2
-    # each softmax divides by its area (proportional to sigma^2): surround weight 1 / s
-    ax[0].plot(r, np.exp(-r**2 / s1) - np.exp(-r**2 / s2) / 2, label="DoS (shape)")
-    ax[0].plot(r, np.exp(-r**2 / s1), label="Gaussian")
-    ax[0].axhline(0, color="k", lw=0.5)
-    ax[0].set(xlabel="distance from centre (m)", ylabel="tuning (a.u.)",
-              title="place-cell tuning, sigma = 0.12 m")
-    ax[0].legend(fontsize=7)
-    kern = cov.kernel
-    ext = [-cov.n_x * cov.dx, cov.n_x * cov.dx, -cov.n_y * cov.dy, cov.n_y * cov.dy]
-    ax[1].imshow(kern, origin="lower", extent=ext, cmap="RdBu_r",
-                 vmin=-np.abs(kern).max(), vmax=np.abs(kern).max())
-    ax[1].set(title="Sigma(dx) of the DoS code", xlabel="dx (m)", ylabel="dy (m)")
-    kk, pp = cov.radial_spectrum()
-    ax[2].plot(kk, pp / pp.max(), label="empirical (512 cells, 2.2 m box)")
-    ax[2].plot(k, tuning_power_spectrum(k, "dos", 0.12, 2.0) /
-               tuning_power_spectrum(k, "dos", 0.12, 2.0).max(), "--", label="analytic")
-    ax[2].axvline(pred.k_star, color="k", lw=1, ls=":", label=f"k* = {pred.k_star:.1f}")
-    ax[2].set(xlim=(0, 4 * pred.k_star), xlabel="|k| (rad/m)", ylabel="power (norm.)",
-              title="spectrum and ring")
-    ax[2].legend(fontsize=7)
-    ax[3].plot(sigmas_theory, theory, label="theory 4 pi / (sqrt 3 k*)")
-    ax[3].plot(points, sim, "o", label="pattern dynamics")
-    rnn_spacing = ctx.details.get("rnn_spacing")
-    if rnn_spacing is not None:
-        ax[3].plot([0.12], [rnn_spacing], "s", label="trained RNN")
-    ax[3].set(xlabel="sigma (m)", ylabel="grid spacing (m)", title="spacing vs sigma (s = 2)")
-    ax[3].legend(fontsize=7)
-    _save(fig, ctx, "spectrum")
+    ctx.figure_data["spectrum"] = dict(rnn_spacing=ctx.details.get("rnn_spacing"), cov=cov, k=k,
+                                  sigmas_theory=sigmas_theory, theory=theory, points=points,
+                                  sim=sim, pred=pred)
     ctx.details["spectrum"] = {"k_star": pred.k_star, "ring": ring, "sigmas": list(points),
                                "simulated_spacing_m": sim, "gaussian_spacing_m": sim_g,
                                "shell_resolution": resolution}

@@ -14,7 +14,6 @@ def target_topology(ctx: _Context) -> list[Claim]:
     from gridform.analysis.scores import null_model
     from gridform.analysis.topology import population_topology, rotated_maps
     from gridform.errors import MissingExtraError, require
-    from gridform.plotting import plot_topology, save_figure
 
     try:
         require("ripser", "topology")
@@ -31,7 +30,7 @@ def target_topology(ctx: _Context) -> list[Claim]:
                                   phases=False, **kw)
     ctx.figures.mkdir(parents=True, exist_ok=True)
     write_json(ctx.figures / "topology.json", topo.to_json())
-    save_figure(plot_topology(topo), ctx.figures / "topology.png")
+    ctx.figure_data["topology"] = {"topo": topo}
 
     def verdict(t) -> str:
         betti = ", ".join(str(tuple(m.betti)) for m in t.modules) or "none"
