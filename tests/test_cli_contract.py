@@ -114,3 +114,18 @@ def test_resume_of_a_finished_run_says_so_and_a_changed_config_names_the_values(
     assert main([*base, "--set", "batch_size=4", "--resume"]) == 2
     assert "batch_size: 8 in the run, 4 now" in capsys.readouterr().err
     assert _checksums(tiny_run) == before
+
+
+def test_a_bug_is_reported_as_a_bug_not_as_bad_input(monkeypatch, capsys):
+    import gridform.cli as cli
+
+    def broken(args):
+        raise TypeError("unsupported operand")
+
+    monkeypatch.setattr(cli, "cmd_theory", broken)
+    assert main(["theory"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: TypeError: unsupported operand" in err and "--debug" in err
+    assert "Traceback" not in err
+    with pytest.raises(TypeError, match="unsupported operand"):
+        main(["--debug", "theory"])

@@ -275,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grid cells through the lens of pattern formation (Sorscher et al. 2019): "
                     "theory, pattern-forming dynamics, trained networks and their analysis.")
     parser.add_argument("--version", action="version", version=f"gridform {_version()}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of any error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="run the main job on built-in defaults",
@@ -422,13 +424,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
-    except (UsageError, ValueError, TypeError, FileNotFoundError, FloatingPointError,
-            OSError, MissingExtraError) as err:
+    except (UsageError, ValueError, FileNotFoundError, FloatingPointError, OSError,
+            MissingExtraError) as err:
+        # bad input: options, files, data (ValueError is the library's bad-argument error)
+        if args.debug:
+            raise
         print(f"gridform: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gridform: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # anything else is a bug: say so, never as a usage error
+        if args.debug:
+            raise
+        print(f"gridform: internal error: {type(err).__name__}: {err}\n"
+              "  this is a bug in gridform, not a problem with the input; rerun with "
+              "--debug for the traceback and report it", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
