@@ -129,3 +129,51 @@ def test_a_bug_is_reported_as_a_bug_not_as_bad_input(monkeypatch, capsys):
     assert "Traceback" not in err
     with pytest.raises(TypeError, match="unsupported operand"):
         main(["--debug", "theory"])
+
+
+def _maps_file(path, bins=20, negative=False):
+    from gridform.data.synthetic import lattice_ratemaps
+    from gridform.environment import Box
+
+    maps = lattice_ratemaps(0.74, [0.0, 20.0], bins=bins, box=Box(2.2, 2.2, "walls"))
+    if negative:
+        from gridform.analysis.ratemaps import Ratemaps
+
+        maps = Ratemaps(maps.rates - 0.5, maps.occupancy, maps.x_centers, maps.y_centers)
+    maps.save(path)
+    return path
+
+
+def test_maps_too_coarse_to_score_are_refused(tmp_path, capsys):
+    maps = _maps_file(tmp_path / "tiny.npz", bins=4)
+    assert main(["score", str(maps), "--out", str(tmp_path / "s.csv")]) == 2
+    assert "4 x 4 bins are too coarse" in capsys.readouterr().err
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_negative_rates_are_scored_with_a_warning(tmp_path, capsys):
+    maps = _maps_file(tmp_path / "neg.npz", negative=True)
+    assert main(["score", str(maps), "--out", str(tmp_path / "s.csv")]) == 0
+    assert "negative rates" in capsys.readouterr().err
+
+
+def test_an_assumptions_lag_beyond_half_the_box_is_refused(tmp_path, capsys):
+    maps = _maps_file(tmp_path / "cells.npz")
+    assert main(["assumptions", str(maps), "--out", str(tmp_path / "A"),
+                 "--max-lag", "100"]) == 2
+    assert "--max-lag 100.0 m must lie in (0, 1.1] m" in capsys.readouterr().err
+    assert not (tmp_path / "A").exists()
+
+
+def test_evaluate_out_without_a_trajectory_is_refused(tiny_run, capsys):
+    before = _checksums(tiny_run)
+    assert main(["evaluate", str(tiny_run), "--out", "elsewhere"]) == 2
+    assert "belong to evaluate --trajectory" in capsys.readouterr().err
+    assert _checksums(tiny_run) == before
+
+
+def test_export_nwb_to_a_directory_says_so(tmp_path, capsys):
+    maps = _maps_file(tmp_path / "maps.npz")
+    (tmp_path / "outdir").mkdir()
+    assert main(["export-nwb", str(maps), "--out", str(tmp_path / "outdir"), "--force"]) == 2
+    assert "is a directory; give the .nwb file" in capsys.readouterr().err

@@ -43,6 +43,8 @@ def _print_summary(summary: dict, keys: Sequence[str]) -> None:
 # commands
 # ---------------------------------------------------------------------------------
 def cmd_score(args) -> int:
+    import numpy as np
+
     from gridform.analysis.ratemaps import Ratemaps, load_ratemaps
     from gridform.analysis.scores import null_model, score_ratemaps
     from gridform.environment import Box
@@ -57,6 +59,13 @@ def cmd_score(args) -> int:
         raise UsageError(f"--out must name a .csv file, got {out}")
     if out.exists() and out.is_dir():
         raise UsageError(f"--out {out} is a directory")
+    if min(maps.shape) < 8:
+        raise UsageError(f"{args.ratemaps}: ratemaps of {maps.shape[0]} x {maps.shape[1]} bins "
+                         "are too coarse to score (an autocorrelogram needs at least 8 x 8)")
+    finite = maps.rates[np.isfinite(maps.rates)]
+    if finite.size and finite.min() < 0:
+        print(f"gridform: warning: {args.ratemaps} holds negative rates (min "
+              f"{finite.min():.3g}); the scores are computed as given", file=sys.stderr)
     scores = score_ratemaps(maps)
     summary = scores.summary()
     if 0 < args.null < 20:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from gridform.cli_args import count, probability
+from gridform.errors import UsageError
 
 __all__ = ["add_data_commands", "box_from_args"]
 
@@ -27,6 +28,10 @@ def cmd_assumptions(args) -> int:
         raise FileExistsError(f"{out} already holds an assumptions report; pass --force to "
                               "replace it")
     maps = load_place_cell_maps(args.place_cells, bins=args.bins)
+    half = 0.5 * min(maps.width, maps.height)
+    if args.max_lag is not None and not 0 < args.max_lag <= half:
+        raise UsageError(f"--max-lag {args.max_lag} m must lie in (0, {half:.3g}] m, half the "
+                         f"box of {args.place_cells}")
     report = test_assumptions(maps, periodic=args.periodic, max_lag=args.max_lag,
                               margin=args.margin, shuffles=args.shuffles, seed=args.seed,
                               alpha=args.alpha)
@@ -85,6 +90,8 @@ def cmd_export_nwb(args) -> int:
 
     src = Path(args.source)
     out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a directory; give the .nwb file to write")
     if out.exists() and not args.force:
         raise FileExistsError(f"{out} exists; pass --force to replace it")
     scores = None

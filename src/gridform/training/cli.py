@@ -46,6 +46,11 @@ def cmd_train(args) -> int:
 def cmd_evaluate(args) -> int:
     if args.trajectory:
         return _evaluate_along(args)
+    if args.out is not None or args.force:
+        from gridform.errors import UsageError
+
+        raise UsageError("--out and --force belong to evaluate --trajectory; without it the "
+                         "results go to RUN_DIR")
     from gridform.training.evaluate import evaluate_run
 
     ev = evaluate_run(Path(args.run_dir), n_batches=args.batches, bins=args.bins)
