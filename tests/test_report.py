@@ -49,6 +49,14 @@ def test_report_of_a_run_is_self_contained(run_dir):
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
     # the run's config and the demo bar are in the page
     assert "n_hidden" in page and "error &lt; 8 cm" in page
+    # every image says what it shows
+    alts = re.findall(r'<img[^>]*alt="([^"]*)"', page)
+    assert len(alts) == len(imgs) and all(a and a != "figure" for a in alts), alts
+    # the numbers first, the configuration last and folded
+    order = [page.index(f'<h2 id="{sid}">') for sid in SECTIONS]
+    assert order == sorted(order) and SECTIONS[0] == "claims" and SECTIONS[-1] == "config"
+    config = page[page.index('<h2 id="config">'):]
+    assert config.index("<details>") < config.index("n_hidden")
 
 
 def test_report_of_a_reproduction_lists_every_claim_with_its_control(tmp_path):

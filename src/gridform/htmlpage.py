@@ -38,8 +38,10 @@ _TEMPLATE = """<!DOCTYPE html>
 <h1>{{ title }}</h1>
 {% for s in sections %}<section id="sec-{{ s.id }}">
 <h2 id="{{ s.id }}">{{ s.title }}</h2>
-{% for part in s.parts %}{{ part }}
-{% endfor %}</section>
+{% if s.collapsed %}<details><summary>show</summary>
+{% endif %}{% for part in s.parts %}{{ part }}
+{% endfor %}{% if s.collapsed %}</details>
+{% endif %}</section>
 {% endfor %}</body></html>
 """
 
@@ -60,6 +62,7 @@ class Section:
     id: str
     title: str
     parts: list[Any] = field(default_factory=list)
+    collapsed: bool = False  # shown folded (a <details> element), for reference material
 
     def add(self, part) -> Section:
         self.parts.append(part if isinstance(part, Markup) else paragraph(str(part)))
@@ -85,19 +88,33 @@ def table(rows, header=None, classes=None) -> Markup:
                                                                          strict=True)))
 
 
-def figure(fig_or_path) -> Markup:
-    """A PNG file, or a matplotlib figure (saved and then closed), as an embedded image."""
+def _describe(fig) -> str:
+    """A figure's own words for its alt text: its title, else its panels' titles."""
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text():
+        return sup.get_text()
+    titles = [a.get_title() for a in fig.get_axes() if a.get_title()]
+    return "; ".join(dict.fromkeys(titles))[:300] or "figure"
+
+
+def figure(fig_or_path, alt: str | None = None) -> Markup:
+    """A PNG file, or a matplotlib figure (saved and then closed), as an embedded image.
+    ``alt`` describes it for a reader who cannot see it; by default a figure's title (or
+    its panels' titles), or a file's name."""
     if isinstance(fig_or_path, (str, Path)):
         data = Path(fig_or_path).read_bytes()
+        alt = alt or f"figure: {Path(fig_or_path).stem}"
     else:
         import matplotlib.pyplot as plt
+
+        alt = alt or _describe(fig_or_path)
 
         buf = io.BytesIO()
         fig_or_path.savefig(buf, format="png", dpi=100, bbox_inches="tight")
         plt.close(fig_or_path)
         data = buf.getvalue()
     b64 = base64.b64encode(data).decode("ascii")
-    return Markup(f'<img class="figure" alt="figure" src="data:image/png;base64,{b64}">')
+    return Markup('<img class="figure" alt="{}" src="data:image/png;base64,{}">').format(alt, b64)
 
 
 def render_page(title: str, sections: list[Section]) -> str:

@@ -19,7 +19,26 @@ from gridform.htmlpage import Markup, Section, figure, paragraph, table, write_p
 
 __all__ = ["SECTIONS", "find_run", "write_report"]
 
-SECTIONS = ("config", "training", "ratemaps", "topology", "theory", "claims")
+SECTIONS = ("claims", "ratemaps", "training", "topology", "theory", "config")
+
+
+# alt texts of the figures other commands wrote, by file name
+ALT = {
+    "spectrum": "place-cell tuning, the covariance kernel of the code, its spectrum with the "
+                "ring k*, and grid spacing against sigma",
+    "pattern": "ratemaps of the single-cell pattern dynamics under ReLU, tanh and linear, "
+               "and with Gaussian targets",
+    "multicell": "ratemaps of the multi-cell dynamics in Sanger order",
+    "one-layer": "ratemaps of the NMF components (top) and the PCA components (bottom)",
+    "conditions": "fraction of grid units per condition, three seeds each, with the decoding "
+                  "errors",
+    "mechanism": "mean recurrent weight against phase displacement, its radial profile, the "
+                 "eigenvalues of W, the ablation, and the maps of the leading eigenmodes",
+    "rnn": "the most grid-like units, their autocorrelograms, their scores against the null, "
+           "and their spacing against the theory",
+    "demo": "the spectrum and its ring, maps of the pattern dynamics, and the trained units",
+    "topology": "the grid modules by spacing and orientation, and the persistence of each",
+}
 
 
 def find_run(directory: Path) -> Path | None:
@@ -113,10 +132,11 @@ def write_report(directory: str | Path, out: str | Path | None = None) -> Path:
     summary: dict = {}
     if run is not None and (run / "summary.json").exists():
         summary = json.loads((run / "summary.json").read_text())
-    sections = [_config_section(directory, run), _training_section(run),
-                _ratemaps_section(directory, run, summary),
+    # the numbers a reader looks for first; the configuration last, folded
+    sections = [_claims_section(claims_csv, summary),
+                _ratemaps_section(directory, run, summary), _training_section(run),
                 _topology_section(directory, run), _theory_section(directory, run, summary),
-                _claims_section(claims_csv, summary)]
+                _config_section(directory, run)]
     return write_page(out, f"gridform report: {directory.name or directory}", sections)
 
 
@@ -125,7 +145,7 @@ def _note(text: str) -> Markup:
 
 
 def _config_section(directory: Path, run: Path | None) -> Section:
-    sec = Section("config", "Configuration")
+    sec = Section("config", "Configuration", collapsed=True)
     if run is not None:
         cfg = json.loads((run / "config.json").read_text())
         sec.add(f"Training run {run}, run id {cfg.get('run_id', '')}.")
@@ -162,7 +182,7 @@ def _ratemaps_section(directory: Path, run: Path | None, summary: dict) -> Secti
     for name in ("rnn", "demo"):
         for cand in (directory / "figures" / f"{name}.png", directory / f"{name}.png"):
             if cand.exists():
-                sec.add(figure(cand))
+                sec.add(figure(cand, ALT[name]))
     if not sec.parts:
         sec.add(_note("no ratemaps in this directory"))
     return sec
@@ -178,7 +198,7 @@ def _theory_section(directory: Path, run: Path | None, summary: dict) -> Section
         fig = directory / "figures" / f"{name}.png"
         if fig.exists():
             sec.add(Markup("<h3>") + name + Markup("</h3>"))
-            sec.add(figure(fig))
+            sec.add(figure(fig, ALT[name]))
     if run is not None and not (directory / "figures" / "spectrum.png").exists():
         sec.add(figure(_spectrum_figure(run)))
     return sec
@@ -237,7 +257,7 @@ def _topology_section(directory: Path, run: Path | None) -> Section:
         sec.add(table(rows, ("module", "units", "spacing (m)", "orientation (deg)",
                              "orientation sd (deg)", "Betti (H0, H1, H2)", "torus")))
     if (found / "topology.png").exists():
-        sec.add(figure(found / "topology.png"))
+        sec.add(figure(found / "topology.png", ALT["topology"]))
     return sec
 
 
