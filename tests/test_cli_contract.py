@@ -177,3 +177,19 @@ def test_export_nwb_to_a_directory_says_so(tmp_path, capsys):
     (tmp_path / "outdir").mkdir()
     assert main(["export-nwb", str(maps), "--out", str(tmp_path / "outdir"), "--force"]) == 2
     assert "is a directory; give the .nwb file" in capsys.readouterr().err
+
+
+def test_resume_continues_from_the_stored_config(tmp_path, capsys):
+    import json
+
+    run = tmp_path / "run"
+    sets = ["--set", "n_hidden=16", "--set", "n_place_cells=64", "--set", "batch_size=8"]
+    assert main(["train", "--preset", "demo", "--steps", "5", *sets, "--out", str(run)]) == 0
+    # no --set again: the run's own config is used, and only the steps change
+    assert main(["train", "--steps", "8", "--out", str(run), "--resume"]) == 0
+    assert "done: step 8" in capsys.readouterr().out
+    assert json.loads((run / "config.json").read_text())["config"]["n_hidden"] == 16
+    # an explicit --set that differs is refused, naming both values
+    assert main(["train", "--steps", "9", "--set", "n_hidden=32", "--out", str(run),
+                 "--resume"]) == 2
+    assert "n_hidden: 16 in the run, 32 now" in capsys.readouterr().err

@@ -28,6 +28,8 @@ def cmd_train(args) -> int:
     config = load_config(args.preset, args.config, list(args.set), steps=args.steps,
                          seed=args.seed, **files)
     out = Path(args.out)
+    if args.resume and (out / "config.json").exists():
+        config = _resumed_config(out, config, args, files)
     print(f"training {config.run_id()} ({config.steps} steps) -> {out}")
     result = train(config, out, resume=args.resume, force=args.force, progress=True)
     err = result.get("error_cm")
@@ -56,6 +58,26 @@ def cmd_evaluate(args) -> int:
     ev = evaluate_run(Path(args.run_dir), n_batches=args.batches, bins=args.bins)
     _print_summary(args.run_dir, ev.summary)
     return 0
+
+
+def _resumed_config(out: Path, given, args, files: dict):
+    """The stored config of the run in ``out``, with only what this command line names
+    explicitly (``--set``, ``--config``, ``--steps``, ``--seed``, data files) taken from
+    ``given``; the resume then refuses any of those that differs from the run, except the
+    number of steps."""
+    import tomllib
+
+    from gridform.training.config import TrainConfig
+    from gridform.training.runs import read_run_config
+
+    explicit = {item.split("=", 1)[0].strip() for item in args.set} | set(files)
+    if args.config:
+        data = tomllib.loads(Path(args.config).read_text())  # valid: load_config read it
+        explicit |= set(data.get("train", data))
+    explicit |= {k for k in ("steps", "seed") if getattr(args, k) is not None}
+    stored = read_run_config(out).resolved()
+    return TrainConfig(**(stored | {k: v for k, v in given.resolved().items()
+                                    if k in explicit}))
 
 
 def _print_summary(where, s) -> None:
