@@ -21,15 +21,8 @@ from gridform.theory.spectrum import tuning_power_spectrum
 __all__ = ["FIGURES", "save_target_figure"]
 
 
-def draw_spectrum(data: dict[str, Any]):
+def draw_spectrum(*, cov, k, sigmas_theory, theory, points, sim, pred, rnn_spacing=None):
     """The figure of the ``spectrum`` target."""
-    cov = data['cov']
-    k = data['k']
-    sigmas_theory = data['sigmas_theory']
-    theory = data['theory']
-    points = data['points']
-    sim = data['sim']
-    pred = data['pred']
     fig, ax = plt.subplots(1, 4, figsize=(17, 3.8))
     r = np.linspace(0, 0.6, 300)
     s1, s2 = 2 * 0.12**2, 2 * 0.12**2 * 2
@@ -55,7 +48,6 @@ def draw_spectrum(data: dict[str, Any]):
     ax[2].legend(fontsize=7)
     ax[3].plot(sigmas_theory, theory, label="theory 4 pi / (sqrt 3 k*)")
     ax[3].plot(points, sim, "o", label="pattern dynamics")
-    rnn_spacing = data.get("rnn_spacing")
     if rnn_spacing is not None:
         ax[3].plot([0.12], [rnn_spacing], "s", label="trained RNN")
     ax[3].set(xlabel="sigma (m)", ylabel="grid spacing (m)", title="spacing vs sigma (s = 2)")
@@ -63,14 +55,8 @@ def draw_spectrum(data: dict[str, Any]):
     return fig
 
 
-def draw_pattern(data: dict[str, Any]):
+def draw_pattern(*, gauss_s, results, gauss, width, steps, n):
     """The figure of the ``pattern`` target."""
-    gauss_s = data['gauss_s']
-    results = data['results']
-    gauss = data['gauss']
-    width = data['width']
-    steps = data['steps']
-    n = data['n']
     fig, axes = plt.subplots(4, 6, figsize=(12, 8.6))
     for row, nl in enumerate(("relu", "tanh", "linear")):
         res, sc = results[nl]
@@ -84,12 +70,8 @@ def draw_pattern(data: dict[str, Any]):
     return fig
 
 
-def draw_multicell(data: dict[str, Any]):
+def draw_multicell(*, sc, res, n, ratios):
     """The figure of the ``multicell`` target."""
-    sc = data['sc']
-    res = data['res']
-    n = data['n']
-    ratios = data['ratios']
     fig, axes = plt.subplots(3, 8, figsize=(13, 5.4))
     plot_ratemaps(res.ratemaps, sc, cells=np.arange(min(24, n)), axes=axes)
     fig.suptitle("multi-cell dynamics (Sanger order, first maps top-left); successive "
@@ -97,14 +79,8 @@ def draw_multicell(data: dict[str, Any]):
     return fig
 
 
-def draw_one_layer(data: dict[str, Any]):
+def draw_one_layer(*, nmf, s_nmf, pca, s_pca, k, pc):
     """The figure of the ``one-layer`` target."""
-    nmf = data['nmf']
-    s_nmf = data['s_nmf']
-    pca = data['pca']
-    s_pca = data['s_pca']
-    k = data['k']
-    pc = data['pc']
     fig, axes = plt.subplots(2, 8, figsize=(13, 3.8))
     plot_ratemaps(nmf, s_nmf, cells=np.arange(8), axes=axes[0])
     plot_ratemaps(pca, s_pca, cells=np.arange(8), axes=axes[1])
@@ -115,17 +91,8 @@ def draw_one_layer(data: dict[str, Any]):
     return fig
 
 
-def draw_rnn(data: dict[str, Any]):
+def draw_rnn(*, maps, scores, order, thr, s60, pred, active, null, run):
     """The figure of the ``rnn`` target."""
-    maps = data['maps']
-    scores = data['scores']
-    order = data['order']
-    thr = data['thr']
-    s60 = data['s60']
-    pred = data['pred']
-    active = data['active']
-    null = data['null']
-    run = data['run']
     fig = plt.figure(figsize=(14, 6.5))
     gs = fig.add_gridspec(3, 8)
     top = np.array([fig.add_subplot(gs[0, c]) for c in range(8)])
@@ -155,13 +122,8 @@ def draw_rnn(data: dict[str, Any]):
     return fig
 
 
-def draw_conditions(data: dict[str, Any]):
+def draw_conditions(*, runs, frac, frac8, seeds, err):
     """The figure of the ``conditions`` target."""
-    runs = data['runs']
-    frac = data['frac']
-    frac8 = data['frac8']
-    seeds = data['seeds']
-    err = data['err']
     fig, ax = plt.subplots(figsize=(6, 3.5))
     names = list(runs)
     x = np.arange(len(names))
@@ -177,11 +139,8 @@ def draw_conditions(data: dict[str, Any]):
     return fig
 
 
-def draw_mechanism(data: dict[str, Any]):
+def draw_mechanism(*, prof, modes, abl):
     """The figure of the ``mechanism`` target."""
-    prof = data['prof']
-    modes = data['modes']
-    abl = data['abl']
     fig = plt.figure(figsize=(16, 7))
     gs = fig.add_gridspec(2, 8, wspace=1.0)
     ax = fig.add_subplot(gs[0, :2])
@@ -218,12 +177,12 @@ def draw_mechanism(data: dict[str, Any]):
     return fig
 
 
-def draw_topology(data: dict[str, Any]):
+def draw_topology(*, topo):
     """The figure of the ``topology`` target: the modules and their persistence."""
-    return plot_topology(data["topo"])
+    return plot_topology(topo)
 
 
-FIGURES: dict[str, Callable[[dict[str, Any]], Any]] = {
+FIGURES: dict[str, Callable[..., Any]] = {
     "spectrum": draw_spectrum, "pattern": draw_pattern, "multicell": draw_multicell,
     "one-layer": draw_one_layer, "rnn": draw_rnn, "conditions": draw_conditions,
     "mechanism": draw_mechanism, "topology": draw_topology,
@@ -234,7 +193,7 @@ def save_target_figure(name: str, data: dict[str, Any], figures: Path) -> None:
     """Draw the figure of target ``name`` and write it to ``figures`` (PNG and SVG; the
     topology figure as PNG, beside its ``topology.json``)."""
     figures.mkdir(parents=True, exist_ok=True)
-    fig = FIGURES[name](data)
+    fig = FIGURES[name](**data)
     if name == "topology":
         save_figure(fig, figures / "topology.png")
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from gridform.reproduce._common import (
@@ -37,23 +39,27 @@ def _code_on_torus(kind: str, sigma: float, s: float, seed: int, width: float = 
                              kind=kind, sigma=sigma, surround_scale=s)
 
 
-def _ring_of_code(kind: str, sigma: float, s: float, seed: int, width: float = 4.4,
-                  bins: int = 80) -> float:
-    """The |k| > 0 shell where the empirical covariance spectrum of the code peaks."""
+@functools.lru_cache(maxsize=16)
+def _code_spectrum(kind: str, sigma: float, s: float, seed: int, width: float = 4.4,
+                   bins: int = 80) -> tuple[np.ndarray, np.ndarray]:
+    """(|k|, mean eigenvalue) per Fourier shell of the code's covariance on a torus; the
+    claims that read the same code share one computation."""
     from gridform.theory.spectrum import spatial_covariance
 
-    k, p = _shell_spectrum(spatial_covariance(_code_on_torus(kind, sigma, s, seed, width),
+    return _shell_spectrum(spatial_covariance(_code_on_torus(kind, sigma, s, seed, width),
                                               bins), width)
+
+
+def _ring_of_code(kind: str, sigma: float, s: float, seed: int) -> float:
+    """The |k| > 0 shell where the empirical covariance spectrum of the code peaks."""
+    k, p = _code_spectrum(kind, sigma, s, seed)
     return float(k[1:][np.argmax(p[1:])])
 
 
-def _largest_rise(kind: str, seed: int, width: float = 4.4, bins: int = 80) -> float:
+def _largest_rise(kind: str, seed: int) -> float:
     """The largest increase between successive shells (k > 0) of the code's spectrum,
     relative to its maximum: 0 for a spectrum that falls monotonically from k = 0."""
-    from gridform.theory.spectrum import spatial_covariance
-
-    _, p = _shell_spectrum(spatial_covariance(_code_on_torus(kind, 0.12, 2.0, seed, width),
-                                              bins), width)
+    _, p = _code_spectrum(kind, 0.12, 2.0, seed)
     return float(max(np.diff(p[1:]).max(), 0.0) / p[1:].max())
 
 
