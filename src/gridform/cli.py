@@ -26,12 +26,6 @@ __all__ = ["main", "write_json"]
 # ---------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------
-_positive = positive
-
-
-_prepare_out_dir = prepare_out_dir
-
-
 def _print_summary(summary: dict, keys: Sequence[str]) -> None:
     for k in keys:
         if k in summary:
@@ -127,7 +121,7 @@ def run_pattern(args, out: Path) -> dict:
 
 def cmd_pattern(args) -> int:
     out = Path(args.out)
-    _prepare_out_dir(out, "summary.json", args.force)
+    prepare_out_dir(out, "summary.json", args.force)
     summary = run_pattern(args, out)
     print(f"{args.cells}-cell {args.nonlinearity} dynamics, {args.n_cells} maps, "
           f"{args.steps} steps ({summary['seconds']:.1f} s) -> {out}")
@@ -149,7 +143,7 @@ def cmd_reproduce(args) -> int:
 
     resolve_targets(args.targets)  # unknown names fail before anything is written
     out = Path(args.out)
-    _prepare_out_dir(out, "claims.csv", args.force)
+    prepare_out_dir(out, "claims.csv", args.force)
     if args.run is not None and not Path(args.run).is_dir():
         raise UsageError(f"--run {args.run} is not a directory")
     t0 = time.perf_counter()
@@ -269,9 +263,9 @@ def _version() -> str:
 def _add_place_cell_args(p: argparse.ArgumentParser, kinds: Sequence[str]) -> None:
     p.add_argument("--kind", choices=kinds, default="dos",
                    help="place-cell tuning (default: dos, difference of softmaxes)")
-    p.add_argument("--sigma", type=_positive(), default=0.12,
+    p.add_argument("--sigma", type=positive(), default=0.12,
                    help="centre width sigma1 in metres (default: 0.12)")
-    p.add_argument("--surround-scale", type=_positive(), default=2.0,
+    p.add_argument("--surround-scale", type=positive(), default=2.0,
                    help="s = sigma2^2/sigma1^2, this package's convention (default: 2)")
 
 
@@ -302,9 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "per cell.")
     p.add_argument("ratemaps", help="path of the .npz file")
     p.add_argument("--out", required=True, help="CSV file to write")
-    p.add_argument("--width", type=_positive(), default=None,
+    p.add_argument("--width", type=positive(), default=None,
                    help="box width in metres; replaces the file's x_centers")
-    p.add_argument("--height", type=_positive(), default=None,
+    p.add_argument("--height", type=positive(), default=None,
                    help="box height in metres; replaces the file's y_centers")
     p.add_argument("--null", type=count(0), default=0, metavar="N",
                    help="also score N low-pass filtered noise maps and report the 95th/99th "
@@ -316,10 +310,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "for a place-cell code.")
     _add_place_cell_args(p, [k for k in PLACE_CELL_KINDS if k != "dog_unnormalised"]
                          + ["dog_unnormalised"])
-    p.add_argument("--surround-ratio", type=_positive(), default=None,
+    p.add_argument("--surround-ratio", type=positive(), default=None,
                    help="sigma2/sigma1, the 'No free lunch' convention; overrides "
                         "--surround-scale with its square")
-    p.add_argument("--width", type=_positive(), default=2.2, help="box width in metres")
+    p.add_argument("--width", type=positive(), default=2.2, help="box width in metres")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_theory)
 
@@ -327,19 +321,19 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Single- or multi-cell dynamics g <- phi(g + eta(-g + "
                                    "Sigma*g)) with the covariance of a place-cell code.")
     p.add_argument("--nonlinearity", choices=NONLINEARITIES, default="relu")
-    p.add_argument("--n-cells", type=_positive(int), default=32)
-    p.add_argument("--steps", type=_positive(int), default=1000)
+    p.add_argument("--n-cells", type=positive(int), default=32)
+    p.add_argument("--steps", type=positive(int), default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cells", choices=["single", "multi"], default="single")
     _add_place_cell_args(p, ["dos", "gaussian", "dog", "dog_unnormalised"])
-    p.add_argument("--place-cells", type=_positive(int), default=512,
+    p.add_argument("--place-cells", type=positive(int), default=512,
                    help="number of place cells (default: 512)")
-    p.add_argument("--width", type=_positive(), default=3.3,
+    p.add_argument("--width", type=positive(), default=3.3,
                    help="side of the square box in metres (default: 3.3, which fits the "
                         "default lattice)")
-    p.add_argument("--bins", type=_positive(int), default=60, help="grid bins per side")
+    p.add_argument("--bins", type=positive(int), default=60, help="grid bins per side")
     p.add_argument("--boundary", choices=["periodic", "walls"], default="periodic")
-    p.add_argument("--eta", type=_positive(), default=0.5, help="step size (default: 0.5)")
+    p.add_argument("--eta", type=positive(), default=0.5, help="step size (default: 0.5)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite earlier results in --out")
     p.set_defaults(func=cmd_pattern)
@@ -409,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     from gridform.topology_cli import add_topology_command
     from gridform.training.cli import add_training_commands
 
-    add_topology_command(sub, _positive)
+    add_topology_command(sub)
     add_training_commands(sub)
     add_data_commands(sub)
     return parser

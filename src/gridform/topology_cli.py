@@ -6,6 +6,8 @@ import argparse
 import warnings
 from pathlib import Path
 
+from gridform.cli_args import positive
+
 __all__ = ["add_topology_command", "run_topology"]
 
 _RUN_MARKER = "config.json"
@@ -109,7 +111,7 @@ def cmd_topology(args) -> int:
     return 0
 
 
-def add_topology_command(sub: argparse._SubParsersAction, positive) -> None:
+def add_topology_command(sub: argparse._SubParsersAction) -> None:
     from gridform.analysis.topology import N_LANDMARKS
 
     p = sub.add_parser(
