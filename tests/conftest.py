@@ -1,5 +1,12 @@
+import os
+import tempfile
+
 import numpy as np
 import pytest
+
+# The persistent compilation cache stays on (the programs it serves are the ones tested),
+# but in a directory of this test session, never the user's.
+os.environ["GRIDFORM_CACHE"] = tempfile.mkdtemp(prefix="gridform-test-cache-")
 
 from gridform import Ratemaps
 from gridform.data.synthetic import lattice_ratemaps

@@ -144,10 +144,22 @@ class PlaceCells:
             d2 = d2 + d * d
         return d2
 
-    def encode(self, positions, centers=None) -> jax.Array:
+    def tuning(self) -> np.ndarray:
+        """The widths as the code uses them: ``(-1 / (2 sigma1^2), -1 / (2 sigma2^2))``, float32.
+
+        Passed to :meth:`encode` as an argument of a compiled program, this lets one
+        program serve every ``sigma`` and ``surround_scale`` (a sweep over widths compiles
+        once). The values are rounded from float64 exactly as constants would be, so the
+        code is bit-for-bit the same either way.
+        """
+        s1 = 2 * self.sigma**2
+        return np.asarray([-1 / s1, -1 / (s1 * self.surround_scale)], np.float32)
+
+    def encode(self, positions, centers=None, tuning=None) -> jax.Array:
         """Population code (..., n_cells) at positions (..., 2) (metres).
 
-        ``centers``: as in :meth:`sq_distances`.
+        ``centers``: as in :meth:`sq_distances`. ``tuning``: :meth:`tuning`, possibly
+        traced (used by the ``gaussian`` and ``dos`` kinds).
         """
         positions = jnp.asarray(positions, jnp.float32)
         if positions.ndim < 1 or positions.shape[-1] != 2:
@@ -156,13 +168,14 @@ class PlaceCells:
         s1 = 2 * self.sigma**2
         s2 = s1 * self.surround_scale
         if self.kind in ("gaussian", "dos"):
+            w1, w2 = (self.tuning() if tuning is None else tuning)[:2]
             # Both softmaxes share one stabiliser, the nearest centre's squared distance.
             r = d2 - jnp.min(d2, axis=-1, keepdims=True)
-            e1 = jnp.exp(r * (-1 / s1))
+            e1 = jnp.exp(r * w1)
             p = e1 * (1 / jnp.sum(e1, axis=-1, keepdims=True))
             if self.kind == "gaussian":
                 return p
-            e2 = jnp.exp(r * (-1 / s2))
+            e2 = jnp.exp(r * w2)
             p = p - e2 * (1 / jnp.sum(e2, axis=-1, keepdims=True))
             m = jnp.min(p, axis=-1, keepdims=True)
             # p sums to zero (a difference of two softmaxes), so p - m sums to -m n: the
@@ -173,11 +186,12 @@ class PlaceCells:
             return (jnp.exp(-d2 / s1) - jnp.exp(-d2 / s2) / s) / (1 - 1 / s)
         return jnp.exp(-d2 / s1) - self.surround_amplitude * jnp.exp(-d2 / s2)
 
-    def decode(self, codes, k: int = 3) -> jax.Array:
+    def decode(self, codes, k: int = 3, centers=None) -> jax.Array:
         """Position (..., 2) read out from codes (..., n_cells): mean centre of the top k.
 
         On a torus the mean is taken of displacements from the most active centre, then
-        wrapped, so cells on opposite edges average correctly.
+        wrapped, so cells on opposite edges average correctly. ``centers``: as in
+        :meth:`sq_distances`.
         """
         codes = jnp.asarray(codes)
         if codes.shape[-1] != self.n_cells:
@@ -185,7 +199,7 @@ class PlaceCells:
                              f"{self.n_cells}")
         if not 1 <= k <= self.n_cells:
             raise ValueError(f"k must lie in [1, {self.n_cells}], got {k}")
-        c = jnp.asarray(self.centers, dtype=jnp.float32)
+        c = jnp.asarray(self.centers if centers is None else centers, dtype=jnp.float32)
         _, idx = jax.lax.top_k(codes, k)
         top = c[idx]  # (..., k, 2)
         ref = top[..., :1, :]

@@ -123,11 +123,15 @@ class RecordedPlaceCells:
     def n_cells(self) -> int:
         return int(self._rates.shape[0])
 
-    def encode(self, positions, centers=None) -> jnp.ndarray:
+    def tuning(self) -> np.ndarray:
+        """Recorded cells have no widths: zeros, never read (see PlaceCells.tuning)."""
+        return np.zeros(2, np.float32)
+
+    def encode(self, positions, centers=None, tuning=None) -> jnp.ndarray:
         """Code (..., n_cells) at positions (..., 2), bilinear in the ratemaps.
 
-        ``centers`` is accepted for interface compatibility and must be None or the
-        cells' own: recorded cells cannot be moved.
+        ``centers`` and ``tuning`` are accepted for interface compatibility; recorded cells
+        cannot be moved or widened, so ``centers`` must be None or the cells' own.
         """
         positions = jnp.asarray(positions, jnp.float32)
         if positions.ndim < 1 or positions.shape[-1] != 2:

@@ -35,11 +35,13 @@ class PatternConfig:
 def run_pattern(config: PatternConfig, out: Path) -> dict:
     """Simulate, score and write ``OUT/ratemaps.npz``, ``scores.csv`` and ``summary.json``
     (the summary last); return the summary."""
+    from gridform import compile_cache
     from gridform.analysis.scores import score_ratemaps
     from gridform.errors import check_memory
     from gridform.theory.dynamics import simulate_place_cell_pattern
     from gridform.theory.spectrum import predict
 
+    compile_cache.enable()
     c = config
     # the place code on the grid (positions x place cells) and the maps, in float32
     check_memory(4.0 * c.bins**2 * (c.place_cells + 4 * c.n_cells),

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gridform import compile_cache
 from gridform.analysis.ratemaps import RatemapAccumulator, Ratemaps
 from gridform.analysis.scores import SCORER_VERSION, GridScores, score_ratemaps
 from gridform.theory.spectrum import predict
@@ -71,17 +72,20 @@ def evaluate_params(task, params, n_batches: int = 100, bins: int = 20,
     c = task.config
     key = task.eval_key if key is None else key
 
+    # params, centres and widths are arguments, not constants: one compiled program
+    # serves every network of this shape (and the persistent compilation cache finds it)
     @jax.jit
-    def run(k):
-        v, p0, targets, positions = task.batch(k)
+    def run(params, k, centers, tuning):
+        v, p0, targets, positions = task.batch(k, centers=centers, tuning=tuning)
         hs, logits = task.apply(params, v, p0)
-        return (hs, positions, jnp.mean(task.decoding_errors(logits, positions)),
-                jnp.mean(task.decoding_errors(targets, positions)))
+        return (hs, positions, jnp.mean(task.decoding_errors(logits, positions, centers)),
+                jnp.mean(task.decoding_errors(targets, positions, centers)))
 
     acc = RatemapAccumulator(task.box, c.n_hidden, bins)
     errs, floors = [], []
     for b in range(n_batches):
-        hs, pos, err, floor = run(jax.random.fold_in(key, b))
+        hs, pos, err, floor = run(params, jax.random.fold_in(key, b), task.centers,
+                                  task.tuning)
         acc.add(np.asarray(pos), np.asarray(hs, dtype=np.float32))
         errs.append(float(err))
         floors.append(float(floor))
@@ -145,6 +149,7 @@ def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run directory not found: {run_dir}")
+    compile_cache.enable()
     config = read_run_config(run_dir)
     params = load_params(run_dir)
     task = build_task(config)
@@ -175,14 +180,14 @@ def hidden_activity(task, params, n_batches: int = 10, key: jax.Array | None = N
     per_step = c.dt if c.velocity_units == "m_per_step" else 1.0
 
     @jax.jit
-    def run(k):
-        v, p0, _, positions = task.batch(k)
+    def run(params, k, centers, tuning):
+        v, p0, _, positions = task.batch(k, centers=centers, tuning=tuning)
         hs, _ = task.apply(params, v, p0)
         return hs, positions, jnp.linalg.norm(v, axis=-1) / per_step
 
     acts, poss, speeds = [], [], []
     for b in range(n_batches):
-        hs, pos, sp = run(jax.random.fold_in(key, b))
+        hs, pos, sp = run(params, jax.random.fold_in(key, b), task.centers, task.tuning)
         acts.append(np.asarray(hs, np.float32).reshape(-1, c.n_hidden))
         poss.append(np.asarray(pos, np.float64).reshape(-1, 2))
         speeds.append(np.asarray(sp, np.float64).reshape(-1))
@@ -192,8 +197,10 @@ def hidden_activity(task, params, n_batches: int = 10, key: jax.Array | None = N
 def decoding_error(task, params, n_batches: int = 20, key: jax.Array | None = None) -> float:
     """Mean decoding error (m) over ``n_batches`` evaluation batches."""
     key = task.eval_key if key is None else key
-    run = jax.jit(lambda k: task.loss(params, task.batch(k))[1])
-    return float(np.mean([float(run(jax.random.fold_in(key, b))) for b in range(n_batches)]))
+    run = jax.jit(lambda p, k, centers, tuning:
+                  task.loss(p, task.batch(k, centers=centers, tuning=tuning), centers)[1])
+    return float(np.mean([float(run(params, jax.random.fold_in(key, b), task.centers,
+                                    task.tuning)) for b in range(n_batches)]))
 
 
 def ablation(task, params, scores: np.ndarray, active: np.ndarray, n_units: int,

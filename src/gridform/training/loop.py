@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gridform import compile_cache
 from gridform._io import write_json
 from gridform.training.checkpoint import (
     load_checkpoint,
@@ -100,6 +101,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     """Train and return the final metrics. See the module docstring for determinism."""
     run_dir = Path(run_dir)
     prepare_run_dir(config, run_dir, resume, force)
+    compile_cache.enable()
     task = build_task(config)  # before anything is written: bad data files fail here
     if force:
         for name in RUN_FILES:

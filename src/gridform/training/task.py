@@ -44,31 +44,49 @@ class Task:
                              c.recurrent_init, c.recurrent_gain)
         return params, self.optimizer.init(params)
 
-    def batch(self, key: jax.Array, batch_size: int | None = None):
-        """(velocity input (B,T,2), p0 (B,Np), targets (B,T,Np), positions (B,T,2))."""
-        traj, v, p0 = self._trajectories(key, batch_size)
-        return v, p0, self.place_cells.encode(traj.positions), traj.positions
+    @property
+    def centers(self) -> jax.Array:
+        """The place-cell centres (n_cells, 2) as a float32 array, for the same purpose."""
+        return jnp.asarray(self.place_cells.centers, jnp.float32)
 
-    def _trajectories(self, key, batch_size=None, centers=None):
+    @property
+    def tuning(self) -> jax.Array:
+        """The place-cell widths as an array (PlaceCells.tuning): passed to the compiled
+        programs as an argument, so runs that differ only in widths share them."""
+        return jnp.asarray(self.place_cells.tuning())
+
+    def batch(self, key: jax.Array, batch_size: int | None = None, centers=None,
+              tuning=None):
+        """(velocity input (B,T,2), p0 (B,Np), targets (B,T,Np), positions (B,T,2)).
+
+        ``centers`` and ``tuning`` as in :meth:`training_batch`: passed by the compiled
+        programs as arguments, so that one program serves every seed and width.
+        """
+        traj, v, p0 = self._trajectories(key, batch_size, centers=centers, tuning=tuning)
+        targets = self.place_cells.encode(traj.positions, centers, tuning)
+        return v, p0, targets, traj.positions
+
+    def _trajectories(self, key, batch_size=None, centers=None, tuning=None):
         c = self.config
         if self.recorded is None:
             traj = simulate_trajectories(key, self.box, batch_size or c.batch_size,
                                          c.sequence_length, self.motion)
         else:
             traj = self._recorded_windows(key, batch_size or c.batch_size)
-        v, p0 = self.network_inputs(traj.velocities, traj.start_positions, centers)
+        v, p0 = self.network_inputs(traj.velocities, traj.start_positions, centers, tuning)
         return traj, v, p0
 
-    def network_inputs(self, velocities, start_positions, centers=None):
+    def network_inputs(self, velocities, start_positions, centers=None, tuning=None):
         """(velocity input, initial place code) the network gets for trajectories with
         these velocities (m/s) and start positions: the units and scaling of the config."""
         c = self.config
         v = velocities * (c.dt if c.velocity_units == "m_per_step" else 1.0)
-        return v, self.place_cells.encode(start_positions, centers) * c.init_input_scale
+        p0 = self.place_cells.encode(start_positions, centers, tuning)
+        return v, p0 * c.init_input_scale
 
-    def decoding_errors(self, logits, positions) -> jax.Array:
+    def decoding_errors(self, logits, positions, centers=None) -> jax.Array:
         """Distance (m) from each true position to the one decoded from the logits."""
-        decoded = self.place_cells.decode(logits)
+        decoded = self.place_cells.decode(logits, centers=centers)
         return jnp.linalg.norm(self.box.displacement(decoded, positions), axis=-1)
 
     def _recorded_windows(self, key: jax.Array, batch_size: int) -> Trajectories:
@@ -80,22 +98,24 @@ class Task:
         starts = jax.random.randint(key, (batch_size,), 0, vel.shape[0] - t + 1)
         return path_windows(pos, vel, starts, t, self.config.dt)
 
-    def training_batch(self, key: jax.Array, centers=None):
+    def training_batch(self, key: jax.Array, centers=None, tuning=None):
         """The batch of :meth:`batch` laid out time-major: (v (T,B,2), p0, targets (T,B,Np)).
 
         Targets are encoded from time-major positions, so no (B,T,Np) array is transposed.
-        ``centers`` replaces the place-cell centres (a population member's own).
+        ``centers`` replaces the place-cell centres (a population member's own);
+        ``tuning`` the widths (:attr:`tuning`, traced inside a compiled step).
         """
-        traj, v, p0 = self._trajectories(key, centers=centers)
-        targets = self.place_cells.encode(jnp.swapaxes(traj.positions, 0, 1), centers)
+        traj, v, p0 = self._trajectories(key, centers=centers, tuning=tuning)
+        targets = self.place_cells.encode(jnp.swapaxes(traj.positions, 0, 1), centers,
+                                          tuning)
         return jnp.swapaxes(v, 0, 1), p0, targets
 
     def step_function(self) -> Callable:
-        """Un-jitted ``(params, opt_state, step, data_key, centers) -> (params, opt_state,
-        loss)``: one training step with the data key and centres passed explicitly, the
-        building block of :meth:`make_step` and of vmapped populations."""
-        def step(params, opt_state, i, data_key, centers):
-            batch = self.training_batch(jax.random.fold_in(data_key, i), centers)
+        """Un-jitted ``(params, opt_state, step, data_key, centers, tuning) -> (params,
+        opt_state, loss)``: one training step with the data key, centres and widths passed
+        explicitly, the building block of :meth:`make_step` and of vmapped populations."""
+        def step(params, opt_state, i, data_key, centers, tuning):
+            batch = self.training_batch(jax.random.fold_in(data_key, i), centers, tuning)
             loss, grads = jax.value_and_grad(self.objective)(params, batch, i)
             updates, opt_state = self.optimizer.update(grads, opt_state, params)
             return optax.apply_updates(params, updates), opt_state, loss
@@ -140,7 +160,7 @@ class Task:
                                         c.activity_l1)
         return data + self.weight_decay_at(step) * jnp.sum(params["w_rec"] ** 2)
 
-    def loss(self, params, batch) -> tuple[jax.Array, jax.Array]:
+    def loss(self, params, batch, centers=None) -> tuple[jax.Array, jax.Array]:
         """(loss, decoding error in metres) of a batch-first batch (:meth:`batch`), with
         the weight decay the schedule ends at."""
         c = self.config
@@ -149,7 +169,7 @@ class Task:
         data = readout_loss(hs, self.loss_targets(targets), c.loss, c.activity_l1,
                             logits=logits) / (v.shape[0] * v.shape[1])
         loss = data + self.weight_decay_at() * jnp.sum(params["w_rec"] ** 2)
-        return loss, jnp.mean(self.decoding_errors(logits, positions))
+        return loss, jnp.mean(self.decoding_errors(logits, positions, centers))
 
     def make_step(self) -> Callable:
         """Jitted ``(params, opt_state, step) -> (params, opt_state, loss)``.
@@ -158,20 +178,24 @@ class Task:
         decoding error is not computed here (it costs a top-k over every sample); see
         :meth:`make_error`.
         """
-        inner = self.step_function()
-        centers = jnp.asarray(self.place_cells.centers, jnp.float32)
+        inner = jax.jit(self.step_function(), donate_argnums=(0, 1))
+        consts = (self.data_key, self.centers, self.tuning)
 
         def step(params, opt_state, i):
-            return inner(params, opt_state, i, self.data_key, centers)
+            return inner(params, opt_state, i, *consts)
 
-        return jax.jit(step, donate_argnums=(0, 1))
+        return step
 
     def make_error(self) -> Callable:
         """Jitted ``(params, step) -> decoding error (m)`` on the batch of that step."""
-        def error(params, i):
-            return self.loss(params, self.batch(jax.random.fold_in(self.data_key, i)))[1]
+        @jax.jit
+        def error(params, i, data_key, centers, tuning):
+            batch = self.batch(jax.random.fold_in(data_key, i), centers=centers,
+                               tuning=tuning)
+            return self.loss(params, batch, centers)[1]
 
-        return jax.jit(error)
+        consts = (self.data_key, self.centers, self.tuning)
+        return lambda params, i: error(params, i, *consts)
 
 
 def learning_rate_schedule(config: TrainConfig) -> Any:
