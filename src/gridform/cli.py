@@ -187,10 +187,22 @@ def cmd_sweep(args) -> int:
     from gridform.sweep.engine import run_sweep, write_results
     from gridform.sweep.spec import load_sweep
 
-    if args.workers < 1:
-        raise UsageError(f"--workers must be positive, got {args.workers}")
-    if args.population < 1:
-        raise UsageError(f"--population must be positive, got {args.population}")
+    for flag, value in (("--workers", args.workers), ("--population", args.population),
+                        ("--threads-per-worker", args.threads_per_worker)):
+        if value is not None and value < 1:
+            raise UsageError(f"{flag} must be positive, got {value}")
+    if args.threads_per_worker is not None and (args.scheduler or args.slurm is not None):
+        raise UsageError("--threads-per-worker splits this machine's cores; it does not "
+                         "apply with --scheduler or --slurm")
+    if args.workers and args.threads_per_worker:
+        from gridform.sweep.local import available_cores
+
+        n_cores = len(available_cores())
+        if args.workers * args.threads_per_worker > n_cores:
+            raise UsageError(f"--workers {args.workers} x --threads-per-worker "
+                             f"{args.threads_per_worker} need "
+                             f"{args.workers * args.threads_per_worker} cores, but gridform "
+                             f"may use {n_cores} here")
     spec = load_sweep(args.sweep, quick=args.quick)
     slurm = _parse_slurm(args.slurm)
     out = Path(args.out)
@@ -203,9 +215,9 @@ def cmd_sweep(args) -> int:
         if old != {r.run_id for r in runs} and not args.force:
             raise UsageError(f"{out} holds a different sweep; pass --force to add this one's "
                              "runs to it or choose another --out")
-    where = args.scheduler or ("SLURM" if slurm is not None else
-                               f"a local cluster of {args.workers} worker processes")
-    print(f"sweep {spec.name}: {len(runs)} runs on {where} -> {out}", flush=True)
+    pending = sum(not (out / "runs" / r.run_id / "DONE.json").exists() for r in runs)
+    print(f"sweep {spec.name}: {len(runs)} runs ({len(runs) - pending} already done) -> {out}",
+          flush=True)
     last = {}
 
     def progress(c):
@@ -216,7 +228,9 @@ def cmd_sweep(args) -> int:
             last = c
 
     records = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler,
-                        slurm=slurm, population=args.population, progress=progress)
+                        slurm=slurm, population=args.population,
+                        threads=args.threads_per_worker, progress=progress,
+                        on_start=lambda where: print(f"  on {where}", flush=True))
     write_results(spec, out, runs)
     failed = [r for r in records if r["status"] == "failed"]
     for r in failed:
@@ -280,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gridform {_version()}")
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of any error")
+    parser.add_argument("--no-compile-cache", action="store_true",
+                        help="compile every program afresh instead of reusing JAX's "
+                             "persistent cache (default: on, in $GRIDFORM_CACHE or "
+                             "~/.cache/gridform/jax)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="run the main job on built-in defaults",
@@ -375,15 +393,20 @@ def build_parser() -> argparse.ArgumentParser:
                                    "skipped; failed runs are recorded.")
     p.add_argument("sweep", metavar="SWEEP.toml")
     p.add_argument("--out", required=True, help="sweep directory")
-    p.add_argument("--workers", type=int, default=2,
-                   help="worker processes of the local cluster (SLURM: jobs) (default: 2)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of the local cluster (SLURM: jobs; default: one "
+                        "per core, fewer if the runs would not fit in memory; SLURM: 2)")
+    p.add_argument("--threads-per-worker", type=int, default=None, metavar="N",
+                   help="cores for each local worker, which is pinned to them (default: "
+                        "the cores divided among the workers)")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="use a running Dask scheduler")
     p.add_argument("--slurm", nargs="*", default=None, metavar="KEY=VALUE",
                    help="run on SLURM through dask-jobqueue (pip install 'gridform[slurm]'); "
                         "KEY=VALUE are SLURMCluster arguments, e.g. cores=8 memory=32GB")
-    p.add_argument("--population", type=int, default=1, metavar="K",
-                   help="train up to K runs that differ only in seed as one vmapped program")
+    p.add_argument("--population", type=int, default=None, metavar="K",
+                   help="train up to K runs that differ only in seed as one vmapped program "
+                        "(default: 8 on a GPU, 1 (off) on a CPU, where it is not faster)")
     p.add_argument("--quick", action="store_true", help="apply the sweep's [quick] section")
     p.add_argument("--force", action="store_true",
                    help="add this sweep's runs to a directory holding another sweep")
@@ -417,6 +440,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # the commands only write files; no window ever opens
+    if args.no_compile_cache:
+        from gridform import compile_cache
+
+        compile_cache.disable()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")

@@ -9,7 +9,11 @@ Layout of a sweep directory::
     DIR/results.csv              one row per run
 
 Each run is one Dask task. A run whose ``DONE.json`` exists is never trained again. A
-task that raises is recorded as failed and the sweep goes on. When a worker process dies,
+task that raises is recorded as failed and the sweep goes on. On the default local
+cluster every worker process gets cores of its own (:mod:`gridform.sweep.local`), and
+runs are queued so that workers starting together compile different programs: with
+JAX's persistent compilation cache (:mod:`gridform.compile_cache`) each program is then
+compiled once per machine and read back by every later run and worker. When a worker process dies,
 the scheduler re-runs its task on another worker (Dask's ``allowed-failures``); the run
 resumes from its last checkpoint in the same directory, and resumed training is bitwise
 identical to uninterrupted training, so every run completes exactly once.
@@ -28,10 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from gridform._io import atomic_path, write_json
+from gridform.sweep.local import LocalPlan, plan_local, restore_malloc, start_local_cluster
 from gridform.sweep.population import without_seed
 from gridform.sweep.spec import DEFAULT_METRICS, RunSpec, SweepSpec
 
-__all__ = ["SchedulerError", "execute_run", "run_sweep", "write_results"]
+__all__ = ["SchedulerError", "auto_population", "execute_run", "queue_order", "run_sweep",
+           "write_results"]
+
+# Runs that differ only in these share one compiled program: the place-cell centres,
+# widths and data keys are arguments of the compiled step, not constants.
+PROGRAM_ARGUMENTS = ("seed", "sigma", "surround_scale")
 
 
 class SchedulerError(ValueError):
@@ -43,9 +53,11 @@ def execute_run(run: dict[str, Any], sweep_dir: str) -> dict[str, Any]:
 
     Returns ``{"run_id", "status": "done"|"failed", ...}``. Runs in a Dask worker.
     """
+    from gridform import compile_cache
     from gridform.training.evaluate import evaluate_run
     from gridform.training.loop import train
 
+    restore_malloc()  # a worker of a cluster we did not start (see gridform.sweep.local)
     spec = RunSpec.from_dict(run)
     run_dir = Path(sweep_dir) / "runs" / spec.run_id
     done = run_dir / "DONE.json"
@@ -53,6 +65,7 @@ def execute_run(run: dict[str, Any], sweep_dir: str) -> dict[str, Any]:
         return json.loads(done.read_text()) | {"skipped": True}
     failed = run_dir / "FAILED.json"
     t0 = time.perf_counter()
+    cache0 = compile_cache.stats().as_dict()
     try:
         # a directory left by a killed worker holds a partial run: resume it
         resume = (run_dir / "checkpoint.json").exists()
@@ -60,9 +73,11 @@ def execute_run(run: dict[str, Any], sweep_dir: str) -> dict[str, Any]:
             failed.unlink()
         train(spec.config, run_dir, resume=resume, force=not resume and run_dir.exists())
         summary = evaluate_run(run_dir).summary
+        cache = compile_cache.stats().as_dict()
         record = {"run_id": spec.run_id, "status": "done", "varied": spec.varied,
                   "summary": summary, "seconds": time.perf_counter() - t0,
-                  "resumed": resume, "pid": os.getpid()}
+                  "resumed": resume, "pid": os.getpid(),
+                  "compile_cache": {k: cache[k] - cache0[k] for k in ("requests", "hits")}}
         write_json(done, record)
         return record
     except Exception as err:
@@ -74,8 +89,9 @@ def execute_run(run: dict[str, Any], sweep_dir: str) -> dict[str, Any]:
         return record
 
 
-def _client(workers: int, scheduler: str | None, slurm: dict[str, Any] | None):
-    from distributed import Client, LocalCluster
+def _client(plan: LocalPlan | None, workers: int | None, scheduler: str | None,
+            slurm: dict[str, Any] | None):
+    from distributed import Client
 
     if scheduler:
         try:
@@ -90,11 +106,44 @@ def _client(workers: int, scheduler: str | None, slurm: dict[str, Any] | None):
             raise SchedulerError("--slurm needs dask-jobqueue: pip install "
                                  "'gridform[slurm]'") from None
         cluster = SLURMCluster(**slurm)
-        cluster.scale(jobs=workers)
+        cluster.scale(jobs=workers or 2)
         return Client(cluster), cluster
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=":0", silence_logs=40)
-    return Client(cluster), cluster
+    assert plan is not None
+    return start_local_cluster(plan)
+
+
+def auto_population(scheduler: str | None, slurm: dict[str, Any] | None) -> int:
+    """The default ``population``: 8 on an accelerator, 1 (off) on a CPU.
+
+    Measured with ``benchmarks/bench_sweep.py``: on CPU cores a vmapped population is no
+    faster than its members one after another (the step is already compute-bound), while
+    on a GPU it fills a device that one small network leaves idle. For a remote scheduler
+    or SLURM the workers' device is not known here, so populations stay off unless asked.
+    """
+    if scheduler or slurm is not None:
+        return 1
+    import jax
+
+    return 1 if jax.default_backend() == "cpu" else 8
+
+
+def queue_order(runs: list[RunSpec]) -> list[RunSpec]:
+    """The runs, interleaved across compiled programs: round-robin over groups of runs
+    that share one (equal configs up to :data:`PROGRAM_ARGUMENTS`), so that workers
+    starting at the same time compile different programs, and later runs of a group find
+    its program in the persistent cache. Order within a group is kept."""
+    groups: dict[str, list[RunSpec]] = {}
+    for r in runs:
+        key = json.dumps({k: v for k, v in r.config.resolved().items()
+                          if k not in PROGRAM_ARGUMENTS}, sort_keys=True)
+        groups.setdefault(key, []).append(r)
+    order: list[RunSpec] = []
+    queues = list(groups.values())
+    while any(queues):
+        for q in queues:
+            if q:
+                order.append(q.pop(0))
+    return order
 
 
 def check_scheduler(address: str, timeout: float = 5.0) -> None:
@@ -113,31 +162,47 @@ def check_scheduler(address: str, timeout: float = 5.0) -> None:
         raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {err}") from None
 
 
-def run_sweep(spec: SweepSpec, out: str | Path, workers: int = 2, scheduler: str | None = None,
-              slurm: dict[str, Any] | None = None, population: int = 1,
-              progress: Callable[[dict[str, int]], None] | None = None) -> list[dict]:
+def run_sweep(spec: SweepSpec, out: str | Path, workers: int | None = None,
+              scheduler: str | None = None, slurm: dict[str, Any] | None = None,
+              population: int | None = None, threads: int | None = None,
+              progress: Callable[[dict[str, int]], None] | None = None,
+              on_start: Callable[[str], None] | None = None) -> list[dict]:
     """Run every unfinished run of ``spec`` and write ``results.csv``; return the records.
 
-    ``population > 1`` groups shape-compatible runs (differing only in seed) into vmapped
-    programs of that many members (:func:`gridform.sweep.population.train_population`).
+    ``workers`` and ``threads`` (cores per worker) default to :func:`plan_local`'s split
+    of this machine; with ``scheduler`` the running cluster's workers are used as they
+    are, and with ``slurm`` ``workers`` is the number of jobs. ``population > 1`` groups
+    shape-compatible runs (differing only in seed) into vmapped programs of that many
+    members (:func:`gridform.sweep.population.train_population`); None chooses by device
+    (:func:`auto_population`). ``on_start`` is told where the runs go, once, before any
+    runs; not when nothing is left to run.
     """
     out = Path(out)
     runs = spec.manifest()
     if scheduler:
         check_scheduler(scheduler)
+    pending = queue_order([r for r in runs
+                           if not (out / "runs" / r.run_id / "DONE.json").exists()])
+    if population is None:
+        population = auto_population(scheduler, slurm) if pending else 1
+    if population > 1:
+        tasks = _population_groups(pending, population)
+    else:
+        tasks = [("run", r.to_dict()) for r in pending]
+    plan = None
+    if pending and not scheduler and slurm is None:  # refuses an impossible split here,
+        plan = plan_local(len(tasks), pending[0].config, workers, threads,  # before writing
+                          members=max(1, population))
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "manifest.json", {"name": spec.name, "runs": [r.to_dict() for r in runs]})
-    pending = [r for r in runs if not (out / "runs" / r.run_id / "DONE.json").exists()]
     counts = {"total": len(runs), "done": len(runs) - len(pending), "failed": 0,
               "running": 0}
     if progress:
         progress(dict(counts))
     if pending:
-        if population > 1:
-            tasks = _population_groups(pending, population)
-        else:
-            tasks = [("run", r.to_dict()) for r in pending]
-        client, cluster = _client(workers, scheduler, slurm)
+        if on_start:
+            on_start(plan.describe() if plan else scheduler or f"SLURM ({workers or 2} jobs)")
+        client, cluster = _client(plan, workers, scheduler, slurm)
         try:
             from distributed import as_completed
 

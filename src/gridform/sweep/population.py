@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gridform import compile_cache
 from gridform._io import write_json
 from gridform.training.config import TrainConfig
 
@@ -60,6 +61,7 @@ def train_population(configs: list[TrainConfig], run_dirs: list[str | Path] | No
     from gridform.training.loop import build_task, run_metadata
 
     _check_compatible(configs)
+    compile_cache.enable()
     tasks = [build_task(c) for c in configs]
     task = tasks[0]
     inits = [t.init() for t in tasks]
@@ -67,15 +69,17 @@ def train_population(configs: list[TrainConfig], run_dirs: list[str | Path] | No
     opt_state = jax.tree.map(lambda *a: jnp.stack(a), *[o for _, o in inits])
     keys = jnp.stack([t.data_key for t in tasks])
     centers = jnp.stack([jnp.asarray(t.place_cells.centers, jnp.float32) for t in tasks])
-    step = jax.jit(jax.vmap(task.step_function(), in_axes=(0, 0, None, 0, 0)),
+    step = jax.jit(jax.vmap(task.step_function(), in_axes=(0, 0, None, 0, 0, None)),
                    donate_argnums=(0, 1))
+    tuning = task.tuning
     c = configs[0]
     dirs = None if run_dirs is None else [Path(d) for d in run_dirs]
     logs: list[list[str]] = [[] for _ in configs]
     t0 = t_last = time.perf_counter()
     diverged = np.zeros(len(configs), bool)
     for i in range(c.steps):
-        params, opt_state, loss = step(params, opt_state, jnp.asarray(i), keys, centers)
+        params, opt_state, loss = step(params, opt_state, jnp.asarray(i), keys, centers,
+                                       tuning)
         s = i + 1
         if s % log_every == 0 or s == c.steps:
             loss_np = np.asarray(loss)
@@ -107,8 +111,11 @@ def train_population(configs: list[TrainConfig], run_dirs: list[str | Path] | No
 
 def execute_population(runs: list[dict[str, Any]], sweep_dir: str) -> list[dict[str, Any]]:
     """Dask task: train a group of runs as one population, evaluate each; never raises."""
+    from gridform.sweep.local import restore_malloc
     from gridform.sweep.spec import RunSpec
     from gridform.training.evaluate import evaluate_run
+
+    restore_malloc()
 
     specs = [RunSpec.from_dict(r) for r in runs]
     dirs = [Path(sweep_dir) / "runs" / s.run_id for s in specs]
