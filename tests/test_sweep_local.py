@@ -92,25 +92,66 @@ def test_restore_malloc_acts_only_where_dask_set_the_threshold(monkeypatch):
     assert restore_malloc() is (sys.platform == "linux")
 
 
-def _worker_state():
-    return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), sorted(os.sched_getaffinity(0)))
+def _worker_state(dask_worker):
+    return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), sorted(os.sched_getaffinity(0)),
+            dask_worker.name, dask_worker.gridform_setup)
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs Linux affinity")
-def test_local_workers_are_pinned_and_keep_glibcs_adaptive_malloc():
+@pytest.mark.parametrize("parent_has_it", [False, True])
+def test_local_workers_are_pinned_and_keep_glibcs_adaptive_malloc(monkeypatch,
+                                                                  parent_has_it):
+    # Dask leaves MALLOC_TRIM_THRESHOLD_ in the environment of a process that started a
+    # cluster before; the workers then inherit it, and the setup plugin must undo it.
+    if parent_has_it:
+        monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    else:
+        monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     cores = available_cores()
     plan = plan_local(len(cores), None, cores=cores)
     client, cluster = start_local_cluster(plan)
     try:
         states = client.run(_worker_state)
-        names = client.run(lambda dask_worker: dask_worker.name)
     finally:
         client.close()
         cluster.close()
     assert len(states) == plan.workers
-    for address, (trim, affinity) in states.items():
-        assert trim is None
-        assert tuple(affinity) == plan.cores[int(names[address])]
+    for trim, affinity, name, setup in states.values():
+        assert tuple(affinity) == plan.cores[int(name)] == setup["cores"]
+        if parent_has_it:
+            assert trim == "65536" and setup["malloc_restored"] is (sys.platform == "linux")
+        else:
+            assert trim is None and setup["malloc_restored"] is False
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs Linux affinity")
+def test_a_worker_restarted_after_a_kill_is_set_up_again():
+    import signal
+    import time
+
+    cores = available_cores()
+    plan = plan_local(len(cores), None, cores=cores)
+    client, cluster = start_local_cluster(plan)
+    try:
+        before = client.run(os.getpid)
+        os.kill(next(iter(before.values())), signal.SIGKILL)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                pids = client.run(os.getpid)
+            except Exception:  # the scheduler has not noticed the death yet
+                pids = {}
+            if len(pids) == plan.workers and set(pids.values()) != set(before.values()):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the killed worker was not restarted within 60 s")
+        states = client.run(_worker_state)
+    finally:
+        client.close()
+        cluster.close()
+    for _trim, affinity, name, setup in states.values():
+        assert tuple(affinity) == plan.cores[int(name)] == setup["cores"]
 
 
 def _trained_in_subprocess(config, run_dir, cores):

@@ -4,7 +4,7 @@ On one machine a sweep competes with itself for the cores. XLA's CPU backend siz
 thread pool to the cores a process may run on, so two unpinned workers on two cores run
 four busy threads on two cores and gain nothing over one process (measured in
 ``docs/sweeps.md``). :func:`plan_local` therefore gives every worker its own cores, and
-:class:`PinCores` pins each worker process to them before JAX starts in it.
+:class:`LocalWorkerSetup` pins each worker process to them before JAX starts in it.
 
 XLA partitions some of its loops by the size of that pool, so the last bits of a trained
 network depend on the number of cores its process had: a run trained by a one-core worker
@@ -16,7 +16,9 @@ Dask starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536`` to return memory t
 system early. Setting it turns off glibc's adaptive mmap threshold, so every buffer of a
 training step larger than 128 KiB is mapped and unmapped anew, step after step: training
 ran 3x slower in such a worker, most of it in the kernel. The local cluster starts its
-workers without it, and :func:`restore_malloc` undoes it in any other worker.
+workers without it, and :func:`restore_malloc` undoes it wherever it is set anyway: Dask
+also leaves it in the environment of the process that started a cluster, so every worker
+started from that process later inherits it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from gridform.training.config import TrainConfig
 
-__all__ = ["LocalPlan", "PinCores", "available_cores", "available_memory_bytes",
+__all__ = ["LocalPlan", "LocalWorkerSetup", "available_cores", "available_memory_bytes",
            "plan_local", "restore_malloc", "run_memory_bytes", "start_local_cluster",
            "worker_environment"]
 
@@ -138,26 +140,28 @@ def start_local_cluster(plan: LocalPlan):
         cluster = LocalCluster(n_workers=plan.workers, threads_per_worker=1, processes=True,
                                dashboard_address=":0", silence_logs=40)
     client = Client(cluster)
-    if plan.cores:
-        client.register_plugin(PinCores(plan.cores))
+    client.register_plugin(LocalWorkerSetup(plan.cores))
     return client, cluster
 
 
-class PinCores(WorkerPlugin):
-    """Dask worker plugin: pin worker ``name`` (0, 1, ...) of a LocalCluster to its cores.
+class LocalWorkerSetup(WorkerPlugin):
+    """Dask worker plugin: restore glibc's malloc thresholds (:func:`restore_malloc`) and
+    pin worker ``name`` (0, 1, ...) of a LocalCluster to its cores.
 
     Runs in the worker process when it starts, and again in a worker the nanny restarts
     after a crash (same name, same cores), before any task: JAX has not started its CPU
     backend yet, so XLA sizes its thread pool to these cores. Every thread of the process
-    is pinned, and the threads it starts later inherit the set.
+    is pinned, and the threads it starts later inherit the set. ``worker.gridform_setup``
+    records what was done.
     """
 
-    name = "gridform-pin-cores"
+    name = "gridform-local-worker"
 
     def __init__(self, cores: tuple[tuple[int, ...], ...]):
         self.cores = cores
 
     def setup(self, worker) -> None:
+        worker.gridform_setup = {"malloc_restored": restore_malloc(), "cores": None}
         try:
             index = int(worker.name)
         except (TypeError, ValueError):
@@ -165,6 +169,7 @@ class PinCores(WorkerPlugin):
         if not 0 <= index < len(self.cores) or not self.cores[index]:
             return
         pin_process(self.cores[index])
+        worker.gridform_setup["cores"] = self.cores[index]
 
 
 def pin_process(cores: tuple[int, ...] | list[int]) -> None:
