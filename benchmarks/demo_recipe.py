@@ -42,10 +42,10 @@ def main() -> None:
         minutes = (time.perf_counter() - t) / 60
         s = evaluate_run(run).summary
         (run / "row.json").write_text(json.dumps({"setting": setting, "minutes": minutes}))
-        print(f"| {setting or 'demo preset'} | {s['steps']} | {minutes:.1f} | "
-              f"{s['error_cm']:.1f} | {s['frac_above_0.3']:.0%} | {s['frac_above_0.8']:.0%} | "
-              f"{s['mean_pairwise_corr']:.3f} | {s['median_spacing_m']:.3f} vs "
-              f"{s['predicted_spacing_m']:.3f} |", flush=True)
+        print(f"| {setting or 'demo preset'} | {s.steps} | {minutes:.1f} | "
+              f"{s.error_cm:.1f} | {s.frac_above_0_3:.0%} | {s.frac_above_0_8:.0%} | "
+              f"{s.mean_pairwise_corr:.3f} | {s.median_spacing_m:.3f} vs "
+              f"{s.predicted_spacing_m:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

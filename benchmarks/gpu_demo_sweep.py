@@ -49,7 +49,7 @@ def one(setting: str, seeds: int, out: Path, small: bool, keep: bool) -> None:
                "diverged": res["diverged"][s]}
         if not res["diverged"][s]:
             t = time.perf_counter()
-            rec |= {k: evaluate_run(d).summary.get(k) for k in KEYS}
+            rec |= {k: evaluate_run(d).summary.to_json().get(k) for k in KEYS}
             rec["eval_seconds"] = time.perf_counter() - t
         records.append(rec)
     (out / "records.json").write_text(json.dumps(records, indent=1))

@@ -127,18 +127,18 @@ def paper_scale(out: Path, small: bool, train_seconds: float, budget: float,
         log(f"paper scale: training stopped: {e}")
     shutil.copy(run / "metrics.jsonl", out / "paper_metrics.jsonl")
     ev = evaluate_run(run)
-    log("paper scale summary: " + json.dumps(ev.summary))
-    (out / "paper_summary.json").write_text(json.dumps(ev.summary, indent=1))
+    log("paper scale summary: " + json.dumps(ev.summary.to_json()))
+    (out / "paper_summary.json").write_text(json.dumps(ev.summary.to_json(), indent=1))
     shutil.copy(run / "ratemaps.npz", out / "paper_ratemaps.npz")
     fine = evaluate_run(run, bins=44, write=False).summary
-    (out / "paper_summary_44.json").write_text(json.dumps(fine, indent=1))
+    (out / "paper_summary_44.json").write_text(json.dumps(fine.to_json(), indent=1))
     for bins, summ in ((20, ev.summary), (44, fine)):
-        for variant in ("", "_minmax"):
-            a, b = summ.get(f"frac_above_0.3{variant}"), summ.get(f"frac_above_0.8{variant}")
+        for variant in ("mean", "minmax"):
+            a, b = summ.frac_above(0.3, variant), summ.frac_above(0.8, variant)
             if a is None or b is None:
                 continue
             verdict = "reaches" if a >= 0.5 and b >= 0.2 else "misses"
-            log(f"paper scale, {bins} bins, {'min-max' if variant else 'mean'} variant: "
+            log(f"paper scale, {bins} bins, {variant} variant: "
                 f"{100 * a:.1f}% above 0.3, {100 * b:.1f}% above 0.8: {verdict} the Neuron "
                 "2023 level (>= 50% and >= 20%)")
     try:
@@ -175,7 +175,7 @@ def demo(out: Path, small: bool, budget: float) -> None:
     shutil.rmtree(run, ignore_errors=True)
     res = train(cfg, run)
     ev = evaluate_run(run)
-    summary = ev.summary | {"train_seconds": res["seconds"]}
+    summary = ev.summary.to_json() | {"train_seconds": res["seconds"]}
     log("demo preset on the GPU: " + json.dumps(summary))
     (out / "demo_summary.json").write_text(json.dumps(summary, indent=1))
 

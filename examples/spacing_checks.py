@@ -102,10 +102,10 @@ def main() -> None:
     print(f"2. by step of the sequence ({args.batches} batches of the evaluation key):")
     for (a, z), acc, e in zip(parts, accs, errors, strict=True):
         s = summarise(task, acc.result(), float(np.mean(e))).summary
-        print(f"   steps {a:2d}-{z - 1:2d}: error {s['error_cm']:.1f} cm, "
-              f"> 0.3 {s['frac_above_0.3']:.0%}, > 0.8 {s['frac_above_0.8']:.0%}, "
-              f"spacing {s['median_spacing_m']:.3f} m (predicted "
-              f"{s['predicted_spacing_m']:.3f} m)")
+        print(f"   steps {a:2d}-{z - 1:2d}: error {s.error_cm:.1f} cm, "
+              f"> 0.3 {s.frac_above_0_3:.0%}, > 0.8 {s.frac_above_0_8:.0%}, "
+              f"spacing {s.median_spacing_m:.3f} m (predicted "
+              f"{s.predicted_spacing_m:.3f} m)")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from gridform._io import clean_json
 from gridform.cli import main
 from gridform.report import SECTIONS, write_report
 from gridform.reproduce import Claim, _write_claims
@@ -193,7 +194,7 @@ def test_reproduce_reuses_a_finished_run_of_the_same_config_under_any_name(run_d
     ctx = _Context(out, quick=True, run_dir=None)
     got, summary = _train_or_reuse(ctx, "new", "demo", **fields)
     assert got == out / "runs" / "earlier" and not (out / "runs" / "new").exists()
-    assert summary == json.loads((run_dir / "summary.json").read_text())
+    assert clean_json(summary.to_json()) == json.loads((run_dir / "summary.json").read_text())
     # ... but the named run's own unreadable config is an error, not a silent retrain
     with pytest.raises(ValueError, match="not valid JSON"):
         _train_or_reuse(ctx, "broken", "demo", **fields)
@@ -212,6 +213,6 @@ def test_a_summary_from_an_older_scorer_is_rescored_not_trusted(run_dir, tmp_pat
     path.write_text(json.dumps(stale))
     found = _find_run(_Context(out, quick=True, run_dir=None), read_run_config(run_dir))
     assert found is not None and found[0] == out / "runs" / "old"
-    assert found[1]["frac_above_0.3"] == pytest.approx(summary["frac_above_0.3"])
-    assert found[1]["scorer_version"] == summary["scorer_version"]
+    assert found[1].frac_above_0_3 == pytest.approx(summary["frac_above_0.3"])
+    assert found[1].scorer_version == summary["scorer_version"]
     assert json.loads(path.read_text()) == stale  # the saved file is left as it was

@@ -10,7 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "clean_json", "prepare_out_dir", "write_json"]
+__all__ = ["RATEMAPS_FILE", "SCORES_FILE", "SUMMARY_FILE", "atomic_path", "clean_json",
+           "prepare_out_dir", "write_json"]
+
+# The files of a directory of scored ratemaps: a training run's evaluation, an evaluation
+# along a recorded path, a pattern simulation (a public format; the summary is written last).
+RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE = "ratemaps.npz", "scores.csv", "summary.json"
 
 
 @contextmanager

@@ -120,8 +120,10 @@ def run_pattern(args, out: Path) -> dict:
 
 
 def cmd_pattern(args) -> int:
+    from gridform.theory.pattern_run import PATTERN_FILES
+
     out = Path(args.out)
-    prepare_out_dir(out, "summary.json", args.force)
+    prepare_out_dir(out, PATTERN_FILES["summary"], args.force)
     summary = run_pattern(args, out)
     print(f"{args.cells}-cell {args.nonlinearity} dynamics, {args.n_cells} maps, "
           f"{args.steps} steps ({summary['seconds']:.1f} s) -> {out}")
@@ -184,7 +186,7 @@ def _parse_slurm(items: list[str] | None) -> dict | None:
 
 
 def cmd_sweep(args) -> int:
-    from gridform.sweep.engine import run_sweep, write_results
+    from gridform.sweep.engine import run_sweep, sweep_run, write_results
     from gridform.sweep.spec import load_sweep
 
     for flag, value in (("--workers", args.workers), ("--population", args.population),
@@ -215,7 +217,7 @@ def cmd_sweep(args) -> int:
         if old != {r.run_id for r in runs} and not args.force:
             raise UsageError(f"{out} holds a different sweep; pass --force to add this one's "
                              "runs to it or choose another --out")
-    pending = sum(not (out / "runs" / r.run_id / "DONE.json").exists() for r in runs)
+    pending = sum(not sweep_run(out, r.run_id).is_done() for r in runs)
     print(f"sweep {spec.name}: {len(runs)} runs ({len(runs) - pending} already done) -> {out}",
           flush=True)
     last = {}

@@ -15,23 +15,27 @@ log = logging.getLogger(__name__)
 
 __all__ = ["run_demo"]
 
+# The demo directory: DIR/pattern (a pattern directory), DIR/train (a run directory), and:
+DEMO_FIGURE = "demo.png"
+
 
 def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> dict:
     import numpy as np
 
-    from gridform._io import prepare_out_dir, write_json
+    from gridform._io import SUMMARY_FILE, prepare_out_dir, write_json
     from gridform.errors import UsageError
     from gridform.plotting import plot_ratemaps, plot_spectrum, plt
-    from gridform.theory.pattern_run import PatternConfig, run_pattern
+    from gridform.theory.pattern_run import PATTERN_FILES, PatternConfig, run_pattern
     from gridform.theory.spectrum import predict, spatial_covariance
     from gridform.training.config import load_config
     from gridform.training.evaluate import evaluate_run
     from gridform.training.loop import train
+    from gridform.training.runs import RunDir
     from gridform.training.task import build_task
 
-    prepare_out_dir(out, "summary.json", force)
+    prepare_out_dir(out, SUMMARY_FILE, force)
     config = load_config("demo", steps=train_steps)
-    if (out / "train" / "config.json").exists() and not force:
+    if RunDir(out / "train").has_run() and not force:
         raise UsageError(f"{out / 'train'} already holds a run; pass --force")
     pred = predict(config.place_cell_kind, config.sigma, config.surround_scale)
     print(f"[1/3] theory: k* = {pred.k_star:.2f} rad/m, predicted grid spacing "
@@ -47,11 +51,12 @@ def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> 
     train(config, out / "train", force=force, progress=True)
     ev = evaluate_run(out / "train")
     s = ev.summary
-    print(f"      decoding error {s['error_cm']:.1f} cm (the true place code decodes to "
-          f"{s['decoder_floor_cm']:.1f} cm); {s.get('frac_above_0.3', 0):.1%} of "
-          f"active units above 0.3, {s.get('frac_above_0.8', 0):.1%} above 0.8; mean "
-          f"pairwise correlation {s['mean_pairwise_corr']:.3f}; median spacing "
-          f"{s.get('median_spacing_m', float('nan')):.3f} m (theory {pred.grid_spacing_m:.3f} m)")
+    rnn_spacing = float("nan") if s.median_spacing_m is None else s.median_spacing_m
+    print(f"      decoding error {s.error_cm:.1f} cm (the true place code decodes to "
+          f"{s.decoder_floor_cm:.1f} cm); {s.frac_above_0_3 or 0:.1%} of "
+          f"active units above 0.3, {s.frac_above_0_8 or 0:.1%} above 0.8; mean "
+          f"pairwise correlation {s.mean_pairwise_corr:.3f}; median spacing "
+          f"{rnn_spacing:.3f} m (theory {pred.grid_spacing_m:.3f} m)")
 
     # figure: spectrum, pattern maps, top trained units
     from gridform.analysis.ratemaps import load_ratemaps
@@ -63,7 +68,7 @@ def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> 
     fig = plt.figure(figsize=(14, 7.5))
     gs = fig.add_gridspec(2, 9)
     plot_spectrum(k, p, pred.k_star, ax=fig.add_subplot(gs[:, :3]))
-    pmaps = load_ratemaps(out / "pattern" / "ratemaps.npz")
+    pmaps = load_ratemaps(out / "pattern" / PATTERN_FILES["ratemaps"])
     pscores = score_ratemaps(pmaps)
     axes = np.array([[fig.add_subplot(gs[r, 3 + c]) for c in range(3)] for r in range(2)])
     plot_ratemaps(pmaps, pscores, cells=np.argsort(-pscores.score_60)[:6], axes=axes)
@@ -75,13 +80,13 @@ def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> 
     axes[0, 1].set_title("trained RNN, top units\n" + axes[0, 1].get_title(), fontsize=8)
     fig.suptitle(f"gridform demo: theory spacing {pred.grid_spacing_m:.2f} m | pattern "
                  f"{pat['median_spacing_m']:.2f} m | RNN "
-                 f"{s.get('median_spacing_m', float('nan')):.2f} m, error {s['error_cm']:.1f} cm")
-    fig.savefig(out / "demo.png", dpi=110)
+                 f"{rnn_spacing:.2f} m, error {s.error_cm:.1f} cm")
+    fig.savefig(out / DEMO_FIGURE, dpi=110)
     plt.close(fig)
-    summary = {"theory": pred.to_dict(), "pattern": pat, "rnn": s}
-    write_json(out / "summary.json", summary)
+    summary = {"theory": pred.to_dict(), "pattern": pat, "rnn": s.to_json()}
+    write_json(out / SUMMARY_FILE, summary)
     from gridform.report import write_report
 
     report = write_report(out)
-    print(f"wrote {out / 'demo.png'}, {out / 'summary.json'} and the report {report}")
+    print(f"wrote {out / DEMO_FIGURE}, {out / SUMMARY_FILE} and the report {report}")
     return summary

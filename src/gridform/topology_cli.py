@@ -10,18 +10,19 @@ from gridform.cli_args import positive
 
 __all__ = ["add_topology_command", "run_topology"]
 
-_RUN_MARKER = "config.json"
 MIN_SHUFFLES = 20
 
 
 def _resolve_source(source: Path) -> tuple[str, Path]:
     """("run", run_dir) or ("ratemaps", npz); a demo directory stands for its network."""
+    from gridform.training.runs import RunDir
+
     if source.is_dir():
         for cand in (source, source / "train"):
-            if (cand / _RUN_MARKER).exists():
+            if RunDir(cand).has_run():
                 return "run", cand
-        raise ValueError(f"{source} is neither a training run (no {_RUN_MARKER}) nor a demo "
-                         "directory; give a run directory or a ratemaps .npz")
+        raise ValueError(f"{source} is neither a training run (no {RunDir.CONFIG}) nor a "
+                         "demo directory; give a run directory or a ratemaps .npz")
     if source.suffix == ".npz":
         if not source.exists():
             raise FileNotFoundError(f"ratemaps file not found: {source}")
@@ -36,12 +37,13 @@ def _run_inputs(run_dir: Path, n_batches: int, time_bin: int, min_speed: float):
     from gridform.analysis.ratemaps import load_ratemaps
     from gridform.analysis.topology import activity_point_cloud
     from gridform.training.evaluate import evaluate_params, hidden_activity
-    from gridform.training.runs import load_params, read_run_config
+    from gridform.training.runs import RunDir
     from gridform.training.task import build_task
 
-    task = build_task(read_run_config(run_dir))
-    params = load_params(run_dir)
-    saved = run_dir / "ratemaps.npz"
+    run = RunDir(run_dir)
+    task = build_task(run.read_config())
+    params = run.load_params()
+    saved = run.ratemaps_path
     maps = load_ratemaps(saved) if saved.exists() else \
         evaluate_params(task, params, task.config.eval_batches).ratemaps
     act, pos, speed = hidden_activity(task, params, n_batches)
@@ -53,6 +55,7 @@ def run_topology(args) -> dict:
     """Compute, write ``OUT/topology.json`` and ``OUT/topology.png``; return the JSON."""
     from gridform._io import write_json
     from gridform.errors import DataError, require
+    from gridform.training.runs import RunDir
 
     require("ripser", "topology")
     require("sklearn", "topology")
@@ -60,9 +63,9 @@ def run_topology(args) -> dict:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a directory")
-    if (out / "topology.json").exists() and not args.force:
-        raise FileExistsError(f"{out} already holds topology.json; pass --force to replace "
-                              "it or choose another --out")
+    if (out / RunDir.TOPOLOGY).exists() and not args.force:
+        raise FileExistsError(f"{out} already holds {RunDir.TOPOLOGY}; pass --force to "
+                              "replace it or choose another --out")
     if args.shuffles < MIN_SHUFFLES:
         warnings.warn(f"--shuffles {args.shuffles}: a null of fewer than {MIN_SHUFFLES} "
                       "shuffles makes its maximum a weak threshold", stacklevel=2)
@@ -95,7 +98,7 @@ def run_topology(args) -> dict:
     from gridform.plotting import plot_topology, save_figure
 
     save_figure(plot_topology(topo), out / "topology.png")
-    write_json(out / "topology.json", result)
+    write_json(out / RunDir.TOPOLOGY, result)
     return result
 
 

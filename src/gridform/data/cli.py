@@ -96,12 +96,14 @@ def cmd_export_nwb(args) -> int:
         raise FileExistsError(f"{out} exists; pass --force to replace it")
     scores = None
     if src.is_dir():
-        maps_path = src / "ratemaps.npz"
-        if not maps_path.exists():
-            raise FileNotFoundError(f"{src} has no ratemaps.npz: run gridform evaluate first")
-        maps = load_ratemaps(maps_path)
-        if (src / "scores.csv").exists():
-            with open(src / "scores.csv", newline="") as f:
+        from gridform._io import RATEMAPS_FILE, SCORES_FILE
+
+        if not (src / RATEMAPS_FILE).exists():
+            raise FileNotFoundError(f"{src} has no {RATEMAPS_FILE}: run gridform evaluate "
+                                    "first")
+        maps = load_ratemaps(src / RATEMAPS_FILE)
+        if (src / SCORES_FILE).exists():
+            with open(src / SCORES_FILE, newline="") as f:
                 rows = list(csv.DictReader(f))
             scores = {}
             for key in rows[0] if rows else []:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import warnings
@@ -62,13 +61,13 @@ def _find_run(ctx: _Context, config, prefer: Path | None = None):
     """(run, summary) of a finished run in ``OUT/runs`` with this config, or None.
     ``prefer`` is tried first; an unreadable config there is an error, elsewhere it only
     means the run is not this one."""
-    from gridform.training.loop import read_run_config
+    from gridform.training.runs import RunDir, read_run_config
 
-    others = sorted(p.parent for p in (ctx.out / "runs").glob("*/config.json"))
+    others = sorted(p for p in (ctx.out / "runs").glob("*") if RunDir(p).has_run())
     first = [] if prefer is None else [prefer]
     for candidate in first + [p for p in others if p != prefer]:
-        finished = all((candidate / f).exists()
-                       for f in ("model.safetensors", "config.json", "summary.json"))
+        run = RunDir(candidate)
+        finished = run.has_run() and run.model_path.exists() and run.summary_path.exists()
         try:
             same = finished and read_run_config(candidate) == config
         except (ValueError, KeyError) as err:  # another run's unreadable config: not ours
@@ -82,24 +81,26 @@ def _find_run(ctx: _Context, config, prefer: Path | None = None):
     return None
 
 
-def _current_summary(run: Path) -> dict:
-    """The run's ``summary.json``; when an older scorer wrote it (its ``scorer_version``
+def _current_summary(run: Path):
+    """The run's :class:`Summary`; when an older scorer wrote it (its ``scorer_version``
     is not today's), the saved ratemaps are rescored (in memory; the file is kept) and
-    only the decoding errors are taken from it."""
+    only the decoding errors and the step count are taken from it."""
     from gridform.analysis.ratemaps import load_ratemaps
     from gridform.analysis.scores import SCORER_VERSION
     from gridform.training.evaluate import summarise
-    from gridform.training.loop import build_task, read_run_config
+    from gridform.training.runs import RunDir
+    from gridform.training.task import build_task
 
-    summary = json.loads((run / "summary.json").read_text())
-    if summary.get("scorer_version") == SCORER_VERSION or not (run / "ratemaps.npz").exists():
+    rd = RunDir(run)
+    summary = rd.read_summary()
+    if summary.scorer_version == SCORER_VERSION or not rd.ratemaps_path.exists():
         return summary
     log.info("rescoring %s: its summary is from scorer version %s", run,
-             summary.get("scorer_version", "1 or older"))
-    floor = summary.get("decoder_floor_cm")
-    fresh = summarise(build_task(read_run_config(run)), load_ratemaps(run / "ratemaps.npz"),
-                      summary["error_cm"] / 100, None if floor is None else floor / 100)
-    return {k: v for k, v in summary.items() if k == "steps"} | fresh.summary
+             summary.scorer_version or "1 or older")
+    floor = summary.decoder_floor_cm
+    fresh = summarise(build_task(rd.read_config()), load_ratemaps(rd.ratemaps_path),
+                      summary.error_cm / 100, None if floor is None else floor / 100)
+    return fresh.summary.replace(steps=summary.steps)
 
 
 def _train_or_reuse(ctx: _Context, name: str, preset: str, **fields):
@@ -121,16 +122,16 @@ def _train_or_reuse(ctx: _Context, name: str, preset: str, **fields):
     return run, evaluate_run(run).summary
 
 
-def _rnn_run(ctx: _Context) -> tuple[Path, dict]:
+def _rnn_run(ctx: _Context) -> tuple:
     """The network of the ``rnn`` and ``mechanism`` targets (given, reused or trained)."""
     if "rnn_run" in ctx.details:
         return ctx.details["rnn_run"]
     if ctx.run_dir is not None:
         from gridform.training.evaluate import evaluate_run
+        from gridform.training.runs import RunDir
 
         run = ctx.run_dir
-        summary_path = run / "summary.json"
-        if (run / "ratemaps.npz").exists() and summary_path.exists():
+        if RunDir(run).ratemaps_path.exists() and RunDir(run).summary_path.exists():
             summary = _current_summary(run)
         else:
             summary = evaluate_run(run).summary
@@ -146,9 +147,10 @@ def _rnn_maps(ctx: _Context):
     if "rnn_maps" not in ctx.details:
         from gridform.analysis.ratemaps import load_ratemaps
         from gridform.training.evaluate import active_units
+        from gridform.training.runs import RunDir
 
         run, summary = _rnn_run(ctx)
-        maps = load_ratemaps(run / "ratemaps.npz")
+        maps = load_ratemaps(RunDir(run).ratemaps_path)
         ctx.details["rnn_maps"] = (run, summary, maps, _scores(maps), active_units(maps))
     return ctx.details["rnn_maps"]
 

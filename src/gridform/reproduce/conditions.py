@@ -46,8 +46,8 @@ def _untrained_fractions(configs) -> list[float]:
     out = []
     for c in configs:
         task = build_task(c)
-        out.append(float(evaluate_params(task, task.init()[0], n_batches=20
-                                         ).summary.get("frac_above_0.3", 0.0)))
+        out.append(evaluate_params(task, task.init()[0], n_batches=20
+                                   ).summary.frac_above_0_3 or 0.0)
     return out
 
 
@@ -84,9 +84,9 @@ def target_conditions(ctx: _Context) -> list[Claim]:
             "ReLU, Gaussian": ("relu-gaussian", {"place_cell_kind": "gaussian"})}
     runs = {k: _train_arm(ctx, name, preset, seeds, **base, **f)
             for k, (name, f) in arms.items()}
-    frac = {k: [s.get("frac_above_0.3", 0.0) for _, s in v] for k, v in runs.items()}
-    frac8 = {k: [s.get("frac_above_0.8", 0.0) for _, s in v] for k, v in runs.items()}
-    err = {k: [s.get("error_cm", float("nan")) for _, s in v] for k, v in runs.items()}
+    frac = {k: [s.frac_above_0_3 or 0.0 for _, s in v] for k, v in runs.items()}
+    frac8 = {k: [s.frac_above_0_8 or 0.0 for _, s in v] for k, v in runs.items()}
+    err = {k: [s.error_cm for _, s in v] for k, v in runs.items()}
     untrained = {k: _untrained_fractions([load_config(preset, seed=s, **base, **f)
                                           for s in seeds]) for k, (_, f) in arms.items()}
     claims = []
@@ -108,5 +108,5 @@ def target_conditions(ctx: _Context) -> list[Claim]:
             "weights", f"{_mean_sd(untrained[a])} vs {_mean_sd(untrained[b])}, p = "
             f"{_fmt(p_ctl)}", bool(p_ctl < ALPHA), bool(worst < PATH_INTEGRATES_CM)))
     ctx.figure_data["conditions"] = dict(runs=runs, frac=frac, frac8=frac8, seeds=seeds, err=err)
-    ctx.details["conditions"] = {k: [s for _, s in v] for k, v in runs.items()}
+    ctx.details["conditions"] = {k: [s.to_json() for _, s in v] for k, v in runs.items()}
     return claims

@@ -58,11 +58,12 @@ def reproduce(targets: list[str] | None, out: str | Path, quick: bool = True,
     line passes it).
     """
     from gridform._io import write_json
+    from gridform.training.runs import RunDir
 
     names = resolve_targets(targets)
     run = None if run_dir is None else Path(run_dir)
-    if run is not None and not (run / "config.json").exists():
-        raise FileNotFoundError(f"--run {run} holds no training run (no config.json)")
+    if run is not None and not RunDir(run).has_run():
+        raise FileNotFoundError(f"--run {run} holds no training run (no {RunDir.CONFIG})")
     ctx = _Context(Path(out), quick, run, seed, progress)
     ctx.out.mkdir(parents=True, exist_ok=True)
     claims: list[Claim] = []

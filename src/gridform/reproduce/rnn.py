@@ -85,7 +85,7 @@ def target_rnn(ctx: _Context) -> list[Claim]:
     u_thr = spectral_null(untrained.ratemaps.select(np.flatnonzero(u_act)), 300,
                           ctx.seed).threshold(95) if u_act.sum() > 1 else float("nan")
     u_frac = float(np.mean(u_s60[u_act] > u_thr)) if u_act.any() else 0.0
-    pred = summary.get("predicted_spacing_m", float("nan"))
+    pred = summary.predicted_spacing_m
     good = active & (s60 > 0.8) & np.isfinite(scores.spacing_m)
     sp_units = scores.spacing_m[good]
     sp = _median(sp_units)
@@ -93,10 +93,8 @@ def target_rnn(ctx: _Context) -> list[Claim]:
     u_good = u_act & (u_s60 > 0.8) & np.isfinite(untrained.scores.spacing_m)
     u_sp = _median(untrained.scores.spacing_m[u_good])
     u_rel = u_sp / pred - 1 if math.isfinite(u_sp) else float("nan")
-    err = summary.get("error_cm", float("nan"))
-    u_err = untrained.summary.get("error_cm", float("nan"))
-    corr = summary.get("mean_pairwise_corr", float("nan"))
-    u_corr = untrained.summary.get("mean_pairwise_corr", float("nan"))
+    err, u_err = summary.error_cm, untrained.summary.error_cm
+    corr, u_corr = summary.mean_pairwise_corr, untrained.summary.mean_pairwise_corr
     ctx.details["rnn_spacing"] = sp if math.isfinite(sp) else None
     ctl = "the same network at its initial weights"
     n_act = int(active.sum())

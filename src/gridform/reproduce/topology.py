@@ -14,6 +14,7 @@ def target_topology(ctx: _Context) -> list[Claim]:
     from gridform.analysis.scores import null_model
     from gridform.analysis.topology import population_topology, rotated_maps
     from gridform.errors import MissingExtraError, require
+    from gridform.training.runs import RunDir
 
     try:
         require("ripser", "topology")
@@ -29,7 +30,7 @@ def target_topology(ctx: _Context) -> list[Claim]:
     control = population_topology(rotated_maps(maps, np.random.default_rng(ctx.seed)),
                                   phases=False, **kw)
     ctx.figures.mkdir(parents=True, exist_ok=True)
-    write_json(ctx.figures / "topology.json", topo.to_json())
+    write_json(ctx.figures / RunDir.TOPOLOGY, topo.to_json())
     ctx.figure_data["topology"] = {"topo": topo}
 
     def verdict(t) -> str:

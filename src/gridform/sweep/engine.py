@@ -35,9 +35,10 @@ from gridform._io import atomic_path, write_json
 from gridform.sweep.local import LocalPlan, plan_local, restore_malloc, start_local_cluster
 from gridform.sweep.population import without_seed
 from gridform.sweep.spec import DEFAULT_METRICS, RunSpec, SweepSpec
+from gridform.training.runs import RunDir
 
 __all__ = ["SchedulerError", "auto_population", "execute_run", "queue_order", "run_sweep",
-           "write_results"]
+           "sweep_run", "write_results"]
 
 # Runs that differ only in these share one compiled program: the place-cell centres,
 # widths and data keys are arguments of the compiled step, not constants.
@@ -46,6 +47,11 @@ PROGRAM_ARGUMENTS = ("seed", "sigma", "surround_scale")
 
 class SchedulerError(ValueError):
     """The Dask scheduler could not be reached or started."""
+
+
+def sweep_run(sweep_dir: str | Path, run_id: str) -> RunDir:
+    """The directory of run ``run_id`` of a sweep: ``SWEEP_DIR/runs/RUN_ID``."""
+    return RunDir(Path(sweep_dir) / "runs" / run_id)
 
 
 def execute_run(run: dict[str, Any], sweep_dir: str) -> dict[str, Any]:
@@ -59,20 +65,19 @@ def execute_run(run: dict[str, Any], sweep_dir: str) -> dict[str, Any]:
 
     restore_malloc()  # a worker of a cluster we did not start (see gridform.sweep.local)
     spec = RunSpec.from_dict(run)
-    run_dir = Path(sweep_dir) / "runs" / spec.run_id
-    done = run_dir / "DONE.json"
+    run = sweep_run(sweep_dir, spec.run_id)
+    run_dir, done, failed = run.path, run.done_path, run.failed_path
     if done.exists():
         return json.loads(done.read_text()) | {"skipped": True}
-    failed = run_dir / "FAILED.json"
     t0 = time.perf_counter()
     cache0 = compile_cache.stats().as_dict()
     try:
         # a directory left by a killed worker holds a partial run: resume it
-        resume = (run_dir / "checkpoint.json").exists()
+        resume = run.has_checkpoint()
         if failed.exists():
             failed.unlink()
         train(spec.config, run_dir, resume=resume, force=not resume and run_dir.exists())
-        summary = evaluate_run(run_dir).summary
+        summary = evaluate_run(run_dir).summary.to_json()
         cache = compile_cache.stats().as_dict()
         record = {"run_id": spec.run_id, "status": "done", "varied": spec.varied,
                   "summary": summary, "seconds": time.perf_counter() - t0,
@@ -181,8 +186,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, workers: int | None = None,
     runs = spec.manifest()
     if scheduler:
         check_scheduler(scheduler)
-    pending = queue_order([r for r in runs
-                           if not (out / "runs" / r.run_id / "DONE.json").exists()])
+    pending = queue_order([r for r in runs if not sweep_run(out, r.run_id).is_done()])
     if population is None:
         population = auto_population(scheduler, slurm) if pending else 1
     if population > 1:
@@ -268,11 +272,11 @@ def write_results(spec: SweepSpec, out: Path, runs: list[RunSpec] | None = None)
     metrics = [m for m in DEFAULT_METRICS if m in spec.metrics]
     records = []
     for r in runs:
-        d = out / "runs" / r.run_id
-        if (d / "DONE.json").exists():
-            rec = json.loads((d / "DONE.json").read_text())
-        elif (d / "FAILED.json").exists():
-            rec = json.loads((d / "FAILED.json").read_text())
+        d = sweep_run(out, r.run_id)
+        if d.done_path.exists():
+            rec = json.loads(d.done_path.read_text())
+        elif d.failed_path.exists():
+            rec = json.loads(d.failed_path.read_text())
         else:
             rec = {"run_id": r.run_id, "status": "pending", "varied": r.varied}
         records.append(rec)

@@ -57,8 +57,9 @@ def train_population(configs: list[TrainConfig], run_dirs: list[str | Path] | No
     Returns ``{"params": [per member], "loss": (member,) final losses, "diverged":
     [bool], "seconds": float}``. With ``run_dirs``, each member is written as a run.
     """
-    from gridform.training.checkpoint import save_checkpoint, save_tensors
-    from gridform.training.loop import build_task, run_metadata
+    from gridform.training.checkpoint import save_checkpoint
+    from gridform.training.loop import build_task
+    from gridform.training.runs import RunDir
 
     _check_compatible(configs)
     compile_cache.enable()
@@ -73,7 +74,7 @@ def train_population(configs: list[TrainConfig], run_dirs: list[str | Path] | No
                    donate_argnums=(0, 1))
     tuning = task.tuning
     c = configs[0]
-    dirs = None if run_dirs is None else [Path(d) for d in run_dirs]
+    dirs = None if run_dirs is None else [RunDir(d) for d in run_dirs]
     logs: list[list[str]] = [[] for _ in configs]
     t0 = t_last = time.perf_counter()
     diverged = np.zeros(len(configs), bool)
@@ -96,15 +97,13 @@ def train_population(configs: list[TrainConfig], run_dirs: list[str | Path] | No
         for m, (cfg, d) in enumerate(zip(configs, dirs, strict=True)):
             if diverged[m]:
                 continue
-            d.mkdir(parents=True, exist_ok=True)
-            write_json(d / "config.json", run_metadata(cfg))
-            (d / "metrics.jsonl").write_text("".join(f"{line}\n" for line in logs[m]))
+            d.write_config(cfg)
+            d.metrics_path.write_text("".join(f"{line}\n" for line in logs[m]))
             opt_m = jax.tree.map(lambda a, m=m: a[m], opt_state)
             meta = {"step": c.steps, "loss": float(np.asarray(loss)[m]), "error_cm": None,
                     "config_hash": cfg.config_hash(), "population": len(configs)}
-            save_checkpoint(d, "checkpoint", members[m], opt_m, meta)
-            save_tensors(d / "model.safetensors",
-                         {k: np.asarray(v) for k, v in members[m].items()})
+            save_checkpoint(d.path, d.CHECKPOINT, members[m], opt_m, meta)
+            d.save_params(members[m])
     return {"params": members, "loss": np.asarray(loss), "diverged": diverged.tolist(),
             "seconds": seconds}
 
@@ -114,44 +113,42 @@ def execute_population(runs: list[dict[str, Any]], sweep_dir: str) -> list[dict[
     from gridform.sweep.local import restore_malloc
     from gridform.sweep.spec import RunSpec
     from gridform.training.evaluate import evaluate_run
+    from gridform.training.runs import RunDir
 
     restore_malloc()
 
     specs = [RunSpec.from_dict(r) for r in runs]
-    dirs = [Path(sweep_dir) / "runs" / s.run_id for s in specs]
-    records = []
+    dirs = [RunDir(Path(sweep_dir) / "runs" / s.run_id) for s in specs]
+
+    def failed(spec: RunSpec, run: RunDir, error: str, tb: str) -> dict[str, Any]:
+        rec = {"run_id": spec.run_id, "status": "failed", "varied": spec.varied,
+               "error": error, "traceback": tb}
+        run.path.mkdir(parents=True, exist_ok=True)
+        write_json(run.failed_path, rec)
+        return rec
+
     t0 = time.perf_counter()
     try:
-        result = train_population([s.config for s in specs], dirs)
+        result = train_population([s.config for s in specs], [d.path for d in dirs])
     except Exception as err:
         tb = traceback.format_exc()
-        for s, d in zip(specs, dirs, strict=True):
-            rec = {"run_id": s.run_id, "status": "failed", "varied": s.varied,
-                   "error": f"{type(err).__name__}: {err}", "traceback": tb}
-            d.mkdir(parents=True, exist_ok=True)
-            write_json(d / "FAILED.json", rec)
-            records.append(rec)
-        return records
+        return [failed(s, d, f"{type(err).__name__}: {err}", tb)
+                for s, d in zip(specs, dirs, strict=True)]
     per_run = (time.perf_counter() - t0) / len(specs)
+    records = []
     for m, (s, d) in enumerate(zip(specs, dirs, strict=True)):
         if result["diverged"][m]:
-            rec = {"run_id": s.run_id, "status": "failed", "varied": s.varied,
-                   "error": "TrainingDiverged: the loss became NaN or infinite",
-                   "traceback": ""}
-            d.mkdir(parents=True, exist_ok=True)
-            write_json(d / "FAILED.json", rec)
-        else:
-            try:
-                summary = evaluate_run(d).summary
-            except Exception as err:
-                rec = {"run_id": s.run_id, "status": "failed", "varied": s.varied,
-                       "error": f"{type(err).__name__}: {err}",
-                       "traceback": traceback.format_exc()}
-                write_json(d / "FAILED.json", rec)
-                records.append(rec)
-                continue
-            rec = {"run_id": s.run_id, "status": "done", "varied": s.varied,
-                   "summary": summary, "seconds": per_run, "population": len(specs)}
-            write_json(d / "DONE.json", rec)
+            records.append(failed(s, d, "TrainingDiverged: the loss became NaN or infinite",
+                                  ""))
+            continue
+        try:
+            summary = evaluate_run(d.path).summary.to_json()
+        except Exception as err:
+            records.append(failed(s, d, f"{type(err).__name__}: {err}",
+                                  traceback.format_exc()))
+            continue
+        rec = {"run_id": s.run_id, "status": "done", "varied": s.varied,
+               "summary": summary, "seconds": per_run, "population": len(specs)}
+        write_json(d.done_path, rec)
         records.append(rec)
     return records

@@ -7,9 +7,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from gridform._io import write_json
+from gridform._io import RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE, write_json
 
-__all__ = ["PatternConfig", "run_pattern"]
+__all__ = ["PATTERN_FILES", "PatternConfig", "run_pattern"]
+
+# A pattern directory (``gridform pattern --out DIR``): its ratemaps, scores and summary,
+# the summary written last.
+PATTERN_FILES = {"ratemaps": RATEMAPS_FILE, "scores": SCORES_FILE, "summary": SUMMARY_FILE}
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,8 @@ class PatternConfig:
 
 
 def run_pattern(config: PatternConfig, out: Path) -> dict:
-    """Simulate, score and write ``OUT/ratemaps.npz``, ``scores.csv`` and ``summary.json``
-    (the summary last); return the summary."""
+    """Simulate, score and write :data:`PATTERN_FILES` into ``out`` (the summary last);
+    return the summary."""
     from gridform import compile_cache
     from gridform.analysis.scores import score_ratemaps
     from gridform.errors import check_memory
@@ -62,7 +66,7 @@ def run_pattern(config: PatternConfig, out: Path) -> dict:
         "config": asdict(c),
     }
     out.mkdir(parents=True, exist_ok=True)
-    result.ratemaps.save(out / "ratemaps.npz")
-    scores.to_csv(out / "scores.csv")
-    write_json(out / "summary.json", summary)
+    result.ratemaps.save(out / PATTERN_FILES["ratemaps"])
+    scores.to_csv(out / PATTERN_FILES["scores"])
+    write_json(out / PATTERN_FILES["summary"], summary)
     return summary

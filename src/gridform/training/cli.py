@@ -13,6 +13,7 @@ __all__ = ["add_training_commands"]
 def cmd_train(args) -> int:
     from gridform.training.config import PRESETS, load_config
     from gridform.training.loop import train
+    from gridform.training.runs import RunDir
 
     if args.preset not in PRESETS:
         raise ValueError(f"unknown preset {args.preset!r}")
@@ -28,7 +29,7 @@ def cmd_train(args) -> int:
     config = load_config(args.preset, args.config, list(args.set), steps=args.steps,
                          seed=args.seed, **files)
     out = Path(args.out)
-    if args.resume and (out / "config.json").exists():
+    if args.resume and RunDir(out).has_run():
         config = _resumed_config(out, config, args, files)
     print(f"training {config.run_id()} ({config.steps} steps) -> {out}")
     result = train(config, out, resume=args.resume, force=args.force, progress=True)
@@ -81,35 +82,34 @@ def _resumed_config(out: Path, given, args, files: dict):
 
 
 def _print_summary(where, s) -> None:
-    print(f"evaluated {where}: {s['n_active']}/{s['n_units']} active units, "
-          f"decoding error {s['error_cm']:.1f} cm" + (
-              f" (decoding the true place code: {s['decoder_floor_cm']:.1f} cm)"
-              if "decoder_floor_cm" in s else ""))
-    for k in ("frac_above_0.3", "frac_above_0.8", "frac_above_0.3_minmax",
-              "frac_above_0.8_minmax", "mean_pairwise_corr", "median_spacing_m",
-              "predicted_spacing_m"):
-        if k in s and s[k] is not None:
-            print(f"  {k:<24} {s[k]:.3f}")
+    floor = ("" if s.decoder_floor_cm is None else
+             f" (decoding the true place code: {s.decoder_floor_cm:.1f} cm)")
+    print(f"evaluated {where}: {s.n_active}/{s.n_units} active units, decoding error "
+          f"{s.error_cm:.1f} cm{floor}")
+    for label, value in s.rows(("frac_above_0_3", "frac_above_0_8", "frac_above_0_3_minmax",
+                                "frac_above_0_8_minmax", "mean_pairwise_corr",
+                                "median_spacing_m", "predicted_spacing_m")):
+        print(f"  {label:<24} {value:.3f}")
 
 
 def _evaluate_along(args) -> int:
     from gridform.data.paths import network_ratemaps
     from gridform.data.trajectory_files import load_path
     from gridform.training.evaluate import summarise
-    from gridform.training.runs import load_params, read_run_config
+    from gridform.training.runs import RunDir
     from gridform.training.task import build_task
 
-    run = Path(args.run_dir)
-    config = read_run_config(run)
-    out = Path(args.out) if args.out else run / f"along-{Path(args.trajectory).stem}"
-    if (out / "summary.json").exists() and not args.force:
+    run = RunDir(args.run_dir)
+    config = run.read_config()
+    out = Path(args.out) if args.out else run.along_path(args.trajectory)
+    if RunDir(out).summary_path.exists() and not args.force:
         raise FileExistsError(f"{out} already holds an evaluation; pass --force to replace it")
     task = build_task(config)
     path = load_path(args.trajectory)
-    ev = summarise(task, *network_ratemaps(task, load_params(run), path, args.bins))
+    ev = summarise(task, *network_ratemaps(task, run.load_params(), path, args.bins))
     ev.write(out, trajectory=str(args.trajectory),
              duration_s=float(path.times[-1] - path.times[0]))
-    _print_summary(f"{run} along {args.trajectory} -> {out}", ev.summary)
+    _print_summary(f"{run.path} along {args.trajectory} -> {out}", ev.summary)
     return 0
 
 

@@ -8,6 +8,7 @@ stuck at chance can collapse all its units onto one shared map that scores well
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from gridform import compile_cache
 from gridform.analysis.ratemaps import RatemapAccumulator, Ratemaps
 from gridform.analysis.scores import SCORER_VERSION, GridScores, score_ratemaps
 from gridform.theory.spectrum import predict
+from gridform.training.runs import RunDir, Summary
 
 __all__ = ["Evaluation", "active_units", "evaluate_params", "evaluate_run", "hidden_activity",
            "largest_rate_matched_subset", "matched_ablation", "mean_pairwise_correlation",
@@ -30,20 +32,19 @@ __all__ = ["Evaluation", "active_units", "evaluate_params", "evaluate_run", "hid
 @dataclass(frozen=True, eq=False)
 class Evaluation:
     ratemaps: Ratemaps
-    scores: GridScores
+    scores: GridScores | None  # None when no unit is active
     active: np.ndarray  # (cell,) bool
-    summary: dict[str, Any]
+    summary: Summary
 
     def write(self, directory: Path, **extra: Any) -> None:
-        """``ratemaps.npz``, ``scores.csv`` and ``summary.json`` (plus ``extra``) in
-        ``directory``, each atomically, the summary last."""
-        from gridform._io import write_json
-
-        directory.mkdir(parents=True, exist_ok=True)
-        self.ratemaps.save(directory / "ratemaps.npz")
+        """The ratemaps, scores and summary (plus ``extra`` keys) into ``directory`` laid
+        out as a run (:class:`RunDir`), each atomically, the summary last."""
+        run = RunDir(directory)
+        run.path.mkdir(parents=True, exist_ok=True)
+        self.ratemaps.save(run.ratemaps_path)
         if self.scores is not None:
-            self.scores.to_csv(directory / "scores.csv")
-        write_json(directory / "summary.json", self.summary | extra)
+            self.scores.to_csv(run.scores_path)
+        run.write_summary(self.summary, **extra)
 
 
 def active_units(maps: Ratemaps, rel_tol: float = 1e-6) -> np.ndarray:
@@ -113,56 +114,51 @@ def summarise(task, maps: Ratemaps, error_m: float,
 
         pc = task.place_cells
         predicted = covariance_spectrum(pc.maps, task.box.periodic)["predicted_spacing_m"]
-    summary: dict[str, Any] = {
-        "scorer_version": SCORER_VERSION,
-        "error_cm": 100 * error_m,
-        **({"decoder_floor_cm": 100 * decoder_floor_m} if decoder_floor_m is not None
-           else {}),
-        "n_units": c.n_hidden,
-        "n_active": int(active.sum()),
-        "predicted_spacing_m": predicted,
-        "mean_pairwise_corr": mean_pairwise_correlation(maps.select(active))
-        if active.sum() > 1 else float("nan"),
-    }
+    fields: dict[str, Any] = {}
     if scores is not None:
         sub = {k: getattr(scores, k)[active] for k in ("score_60", "score_60_minmax",
                                                         "spacing_m")}
-        for t in (0.3, 0.8):
-            for name, key_ in (("", "score_60"), ("_minmax", "score_60_minmax")):
-                s = sub[key_]
-                summary[f"frac_above_{t}{name}"] = float(np.mean(np.nan_to_num(s, nan=-9) > t))
+        for t in ("0_3", "0_8"):
+            for variant, key in (("", "score_60"), ("_minmax", "score_60_minmax")):
+                above = np.nan_to_num(sub[key], nan=-9) > float(t.replace("_", "."))
+                fields[f"frac_above_{t}{variant}"] = float(np.mean(above))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            summary["median_score_60"] = float(np.nanmedian(sub["score_60"]))
+            fields["median_score_60"] = float(np.nanmedian(sub["score_60"]))
             grid = sub["spacing_m"][np.nan_to_num(sub["score_60"], nan=-9) > 0.8]
-            summary["median_spacing_m"] = float(np.nanmedian(grid)) if grid.size else \
+            fields["median_spacing_m"] = float(np.nanmedian(grid)) if grid.size else \
                 float("nan")
+    summary = Summary(
+        scorer_version=SCORER_VERSION,
+        error_cm=100 * error_m,
+        decoder_floor_cm=None if decoder_floor_m is None else 100 * decoder_floor_m,
+        n_units=c.n_hidden,
+        n_active=int(active.sum()),
+        predicted_spacing_m=predicted,
+        mean_pairwise_corr=mean_pairwise_correlation(maps.select(active))
+        if active.sum() > 1 else float("nan"),
+        **fields)
     return Evaluation(maps, scores, active, summary)
 
 
 def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 20,
                  write: bool = True) -> Evaluation:
     """Evaluate a run directory; with ``write``, save ratemaps, scores and summary."""
-    from gridform.training.runs import load_params, read_run_config
     from gridform.training.task import build_task
 
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise FileNotFoundError(f"run directory not found: {run_dir}")
+    run = RunDir(run_dir)
+    if not run.path.is_dir():
+        raise FileNotFoundError(f"run directory not found: {run.path}")
     compile_cache.enable()
-    config = read_run_config(run_dir)
-    params = load_params(run_dir)
+    config = run.read_config()
+    params = run.load_params()
     task = build_task(config)
-    steps = config.steps
-    ckpt = run_dir / "checkpoint.json"
-    if ckpt.exists():
-        import json
-
-        steps = int(json.loads(ckpt.read_text()).get("step", steps))
+    steps = run.checkpoint_step()
     ev = evaluate_params(task, params, n_batches or config.eval_batches, bins)
-    ev.summary["steps"] = steps
+    ev = dataclasses.replace(ev, summary=ev.summary.replace(
+        steps=config.steps if steps is None else steps))
     if write:
-        ev.write(run_dir)
+        ev.write(run.path)
     return ev
 
 

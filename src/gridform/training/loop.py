@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,15 +21,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from gridform import compile_cache
-from gridform._io import write_json
 from gridform.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
-    save_tensors,
 )
 from gridform.training.config import TrainConfig
 from gridform.training.runs import (  # noqa: F401  (re-exported: old import paths)
     MSE_TARGETS_KEY,
+    RunDir,
     load_params,
     read_run_config,
     read_run_metadata,
@@ -46,11 +44,6 @@ __all__ = ["RunExistsError", "Task", "TrainingDiverged", "build_task", "learning
            "train"]
 
 log = logging.getLogger(__name__)
-
-
-RUN_FILES = ("config.json", "checkpoint.safetensors", "checkpoint.safetensors.new",
-             "checkpoint.json", "metrics.jsonl",
-             "model.safetensors", "ratemaps.npz", "scores.csv", "summary.json", "report.html")
 
 
 class RunExistsError(ValueError):
@@ -72,9 +65,9 @@ def prepare_run_dir(config: TrainConfig, run_dir: Path, resume: bool, force: boo
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"{run_dir} exists and is not a directory")
     stored = meta = None
-    has_run = (run_dir / "config.json").exists()
+    has_run = RunDir(run_dir).has_run()
     if has_run:
-        meta = read_run_metadata(run_dir)
+        meta = RunDir(run_dir).read_metadata()
         stored = TrainConfig(**meta["config"])
     if resume:
         if not has_run:
@@ -99,25 +92,21 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
           force: bool = False, progress: bool = False,
           on_step: Callable[[int, float, float], None] | None = None) -> dict[str, Any]:
     """Train and return the final metrics. See the module docstring for determinism."""
-    run_dir = Path(run_dir)
+    run = RunDir(run_dir)
+    run_dir = run.path
     prepare_run_dir(config, run_dir, resume, force)
     compile_cache.enable()
     task = build_task(config)  # before anything is written: bad data files fail here
     if force:
-        for name in RUN_FILES:
-            p = run_dir / name
-            if p.exists():
-                p.unlink()
-        if (run_dir / "evaluations").exists():
-            shutil.rmtree(run_dir / "evaluations")
+        run.clear()  # the old network's outputs go with it
     run_dir.mkdir(parents=True, exist_ok=True)
     params, opt_state = task.init()
     start = 0
-    if resume and (run_dir / "checkpoint.json").exists():
-        params, opt_state, meta = load_checkpoint(run_dir, "checkpoint", params, opt_state)
+    if resume and run.has_checkpoint():
+        params, opt_state, meta = load_checkpoint(run_dir, run.CHECKPOINT, params, opt_state)
         start = int(meta["step"])
-    write_json(run_dir / "config.json", run_metadata(config))
-    metrics_path = run_dir / "metrics.jsonl"
+    run.write_config(config)
+    metrics_path = run.metrics_path
     _truncate_metrics(metrics_path, start)
     step_fn = task.make_step()
     error_fn = task.make_error()
@@ -174,18 +163,18 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
             if ckpt_step:
                 meta = {"step": step, "loss": loss_f, "error_cm": 100 * err_f,
                         "config_hash": config.config_hash()}
-                save_checkpoint(run_dir, "checkpoint", params, opt_state, meta)
+                save_checkpoint(run_dir, run.CHECKPOINT, params, opt_state, meta)
                 last = meta
             if eval_step:
                 from gridform.training.evaluate import evaluate_params
 
                 ev = evaluate_params(task, params, n_batches=config.eval_batches, bins=20)
-                summary = ev.summary | {"step": step}
+                summary = ev.summary.to_json() | {"step": step}
                 mf.write(json.dumps({"eval": summary}) + "\n")
                 mf.flush()
     if bar is not None:
         bar.close()
-    save_tensors(run_dir / "model.safetensors", {k: np.asarray(v) for k, v in params.items()})
+    run.save_params(params)
     elapsed = time.perf_counter() - t0
     log.info("trained %s to step %d in %.1f s", run_dir, config.steps, elapsed)
     return {"step": config.steps, "loss": last.get("loss"), "error_cm": last.get("error_cm"),
