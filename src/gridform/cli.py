@@ -463,8 +463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"gridform: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("gridform: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as err:  # training says where its checkpoint is
+        print(f"gridform: interrupted{': ' + str(err) if str(err) else ''}", file=sys.stderr)
         return 130
     except Exception as err:  # anything else is a bug: say so, never as a usage error
         if args.debug:

@@ -2,8 +2,14 @@
 
 from gridform.training.config import PRESETS, ConfigError, TrainConfig, load_config
 from gridform.training.evaluate import Evaluation, evaluate_params, evaluate_run
-from gridform.training.loop import RunExistsError, TrainingDiverged, build_task, train
+from gridform.training.loop import (
+    RunExistsError,
+    TrainingDiverged,
+    TrainingInterrupted,
+    build_task,
+    train,
+)
 
 __all__ = ["PRESETS", "ConfigError", "Evaluation", "RunExistsError", "TrainConfig",
-           "TrainingDiverged", "build_task", "evaluate_params", "evaluate_run", "load_config",
-           "train"]
+           "TrainingDiverged", "TrainingInterrupted", "build_task", "evaluate_params",
+           "evaluate_run", "load_config", "train"]

@@ -40,8 +40,8 @@ from gridform.training.task import (
     learning_rate_schedule,
 )
 
-__all__ = ["RunExistsError", "Task", "TrainingDiverged", "build_task", "learning_rate_schedule",
-           "train"]
+__all__ = ["RunExistsError", "Task", "TrainingDiverged", "TrainingInterrupted", "build_task",
+           "learning_rate_schedule", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -88,97 +88,158 @@ def prepare_run_dir(config: TrainConfig, run_dir: Path, resume: bool, force: boo
     return stored
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: a checkpoint of the last finished step was written (when
+    its weights were intact); the message says how to resume."""
+
+
+class _HostSide:
+    """The host side of the training loop: losses not yet read back, the metrics file, the
+    progress bar, the rate, checkpoints and evaluations during training."""
+
+    def __init__(self, config: TrainConfig, run: RunDir, task, start: int, metrics,
+                 bar, on_step: Callable[[int, float, float], None] | None):
+        self.config, self.run, self.task = config, run, task
+        self.metrics, self.bar, self.on_step = metrics, bar, on_step
+        self.error_fn = task.make_error()
+        self.pending: list[jax.Array] = []  # losses not yet read back to the host
+        self.last: dict[str, Any] = {"step": start}  # the last checkpoint's meta
+        self.err = float("nan")
+        self.t_last, self.s_last = time.perf_counter(), start
+        self.log_every = max(1, min(50, config.checkpoint_every))
+
+    def after(self, step: int, params, opt_state, loss) -> None:
+        """Called after every step; syncs with the device only on reporting steps, so the
+        device runs ahead on ordinary ones."""
+        c = self.config
+        self.pending.append(loss)
+        if self.bar is not None:
+            self.bar.update(1)
+        logging_step = step % self.log_every == 0 or step == c.steps
+        ckpt_step = step % c.checkpoint_every == 0 or step == c.steps
+        eval_step = bool(c.eval_every) and step % c.eval_every == 0 and step < c.steps
+        if not (logging_step or ckpt_step or eval_step or self.on_step is not None):
+            return
+        loss_f = self.check_losses(step)
+        if logging_step:
+            # decoding error on the next, not yet trained on, batch
+            self.err = float(self.error_fn(params, jnp.asarray(step)))
+            if self.bar is not None:
+                self.bar.set_postfix(loss=f"{loss_f:.4f}", error_cm=f"{100 * self.err:.1f}")
+        if self.on_step is not None:
+            self.on_step(step, loss_f, self.err)
+        if logging_step:
+            now = time.perf_counter()
+            rate = (step - self.s_last) / max(now - self.t_last, 1e-9)
+            self.t_last, self.s_last = now, step
+            self.write({"step": step, "loss": loss_f, "error_cm": 100 * self.err,
+                        "steps_per_s": rate})
+        if ckpt_step:
+            self.checkpoint(step, params, opt_state, loss_f)
+        if eval_step:
+            from gridform.training.evaluate import evaluate_params
+
+            ev = evaluate_params(self.task, params, n_batches=c.eval_batches, bins=20)
+            self.write({"eval": ev.summary.to_json() | {"step": step}})
+
+    def check_losses(self, step: int) -> float:
+        """Read back every loss since the last read; raise at the first non-finite one, so
+        a NaN is reported at the step it appeared and no checkpoint holds such weights."""
+        if not self.pending:
+            return float(self.last.get("loss") or float("nan"))
+        losses = np.asarray(jnp.stack(self.pending))
+        self.pending.clear()
+        bad = ~np.isfinite(losses)
+        if bad.any():
+            j = int(np.argmax(bad))
+            raise TrainingDiverged(
+                f"loss became {losses[j]} at step {step - losses.size + 1 + j}; stopped. "
+                f"The last good checkpoint (step {self.last['step']}) is kept in "
+                f"{self.run.path}. Lower learning_rate or init_input_scale.")
+        return float(losses[-1])
+
+    def checkpoint(self, step: int, params, opt_state, loss: float) -> None:
+        meta = {"step": step, "loss": loss, "error_cm": 100 * self.err,
+                "config_hash": self.config.config_hash()}
+        save_checkpoint(self.run.path, self.run.CHECKPOINT, params, opt_state, meta)
+        self.last = meta
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.metrics.write(json.dumps(record) + "\n")
+        self.metrics.flush()
+
+    def interrupted(self, step: int, params, opt_state) -> TrainingInterrupted:
+        """Checkpoint the last finished step (its weights are intact unless the interrupt
+        came inside the step that consumed them) and say how to resume."""
+        saved = self.last["step"]
+        if step > saved:
+            try:
+                loss = self.check_losses(step)
+                # weights handed to a step that never finished are gone (donated): that
+                # raises here, and the last regular checkpoint stands
+                finite = all(bool(np.isfinite(np.asarray(v)).all()) for v in params.values())
+                if finite:
+                    self.checkpoint(step, params, opt_state, loss)
+                    saved = step
+            except (RuntimeError, ValueError, TrainingDiverged) as err:
+                log.info("no checkpoint at step %d (%s)", step, err)
+        return TrainingInterrupted(
+            f"interrupted at step {step} of {self.config.steps}; the checkpoint of step "
+            f"{saved} is in {self.run.path}. Continue with: gridform train --resume --out "
+            f"{self.run.path}")
+
+
 def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
           force: bool = False, progress: bool = False,
           on_step: Callable[[int, float, float], None] | None = None) -> dict[str, Any]:
-    """Train and return the final metrics. See the module docstring for determinism."""
+    """Train and return the final metrics. See the module docstring for determinism.
+
+    Ctrl-C (KeyboardInterrupt) writes a checkpoint of the last finished step and raises
+    :class:`TrainingInterrupted`, whose message gives the command that resumes the run.
+    """
     run = RunDir(run_dir)
-    run_dir = run.path
-    prepare_run_dir(config, run_dir, resume, force)
+    prepare_run_dir(config, run.path, resume, force)
     compile_cache.enable()
     task = build_task(config)  # before anything is written: bad data files fail here
     if force:
         run.clear()  # the old network's outputs go with it
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run.path.mkdir(parents=True, exist_ok=True)
     params, opt_state = task.init()
     start = 0
     if resume and run.has_checkpoint():
-        params, opt_state, meta = load_checkpoint(run_dir, run.CHECKPOINT, params, opt_state)
+        params, opt_state, meta = load_checkpoint(run.path, run.CHECKPOINT, params, opt_state)
         start = int(meta["step"])
     run.write_config(config)
-    metrics_path = run.metrics_path
-    _truncate_metrics(metrics_path, start)
+    _truncate_metrics(run.metrics_path, start)
     step_fn = task.make_step()
-    error_fn = task.make_error()
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=config.steps, initial=start, unit="step", dynamic_ncols=True,
                    disable=not os.isatty(2))
-    last = {"step": start}
-    t0, t_last, s_last = time.perf_counter(), time.perf_counter(), start
-    log_every = max(1, min(50, config.checkpoint_every))
-    err_f = float("nan")
-    pending: list[jax.Array] = []  # losses not yet read back to the host
-    with open(metrics_path, "a") as mf:
-        for i in range(start, config.steps):
-            params, opt_state, loss = step_fn(params, opt_state, jnp.asarray(i))
-            pending.append(loss)
-            step = i + 1
+    t0 = time.perf_counter()
+    # (step, params, opt_state) in one tuple, replaced by a single assignment: an interrupt
+    # can never leave a step count that disagrees with the weights beside it
+    state = (start, params, opt_state)
+    with open(run.metrics_path, "a") as mf:
+        host = _HostSide(config, run, task, start, mf, bar, on_step)
+        try:
+            for i in range(start, config.steps):
+                out = step_fn(state[1], state[2], jnp.asarray(i))
+                state = (i + 1, out[0], out[1])
+                host.after(i + 1, out[0], out[1], out[2])
+        except KeyboardInterrupt:
             if bar is not None:
-                bar.update(1)
-            logging_step = step % log_every == 0 or step == config.steps
-            ckpt_step = step % config.checkpoint_every == 0 or step == config.steps
-            eval_step = bool(config.eval_every) and step % config.eval_every == 0 \
-                and step < config.steps
-            if not (logging_step or ckpt_step or eval_step or on_step is not None):
-                continue  # let the device run ahead: no host sync on ordinary steps
-            # Every loss since the last read is checked, so a NaN is reported at the step
-            # it appeared, and no checkpoint is ever written from non-finite weights.
-            losses = np.asarray(jnp.stack(pending))
-            pending.clear()
-            bad = ~np.isfinite(losses)
-            if bad.any():
-                j = int(np.argmax(bad))
-                raise TrainingDiverged(
-                    f"loss became {losses[j]} at step {step - losses.size + 1 + j}; stopped. "
-                    f"The last good checkpoint (step {last['step']}) is kept in {run_dir}. "
-                    "Lower learning_rate or init_input_scale.")
-            loss_f = float(losses[-1])
-            if logging_step:
-                # decoding error on the next, not yet trained on, batch
-                err_f = float(error_fn(params, jnp.asarray(step)))
-                if bar is not None:
-                    bar.set_postfix(loss=f"{loss_f:.4f}", error_cm=f"{100 * err_f:.1f}")
-            if on_step is not None:
-                on_step(step, loss_f, err_f)
-            if logging_step:
-                now = time.perf_counter()
-                rate = (step - s_last) / max(now - t_last, 1e-9)
-                t_last, s_last = now, step
-                mf.write(json.dumps({"step": step, "loss": loss_f, "error_cm": 100 * err_f,
-                                     "steps_per_s": rate}) + "\n")
-                mf.flush()
-            if ckpt_step:
-                meta = {"step": step, "loss": loss_f, "error_cm": 100 * err_f,
-                        "config_hash": config.config_hash()}
-                save_checkpoint(run_dir, run.CHECKPOINT, params, opt_state, meta)
-                last = meta
-            if eval_step:
-                from gridform.training.evaluate import evaluate_params
-
-                ev = evaluate_params(task, params, n_batches=config.eval_batches, bins=20)
-                summary = ev.summary.to_json() | {"step": step}
-                mf.write(json.dumps({"eval": summary}) + "\n")
-                mf.flush()
+                bar.close()
+            raise host.interrupted(*state) from None
     if bar is not None:
         bar.close()
-    run.save_params(params)
+    run.save_params(state[1])
     elapsed = time.perf_counter() - t0
-    log.info("trained %s to step %d in %.1f s", run_dir, config.steps, elapsed)
-    return {"step": config.steps, "loss": last.get("loss"), "error_cm": last.get("error_cm"),
-            "seconds": elapsed}
+    log.info("trained %s to step %d in %.1f s", run.path, config.steps, elapsed)
+    return {"step": config.steps, "loss": host.last.get("loss"),
+            "error_cm": host.last.get("error_cm"), "seconds": elapsed}
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
