@@ -56,7 +56,7 @@ def _bad_npz(tmp_path, kind):
     ("oned", "(cell, y, x)"),
     ("inf", "infinite"),
     ("nokeys", "lacks"),
-    ("garbage", "not a readable"),
+    ("garbage", "not an .npz archive"),
 ])
 def test_score_bad_files_exit_2_and_write_nothing(tmp_path, capsys, kind, message):
     out = tmp_path / "scores.csv"
@@ -137,3 +137,18 @@ def test_help_describes_every_command(capsys):
             main([cmd, "--help"])
         assert exc.value.code == 0
         assert "usage: gridform" in capsys.readouterr().out
+
+
+def test_help_pages_and_the_package_import_no_heavy_library():
+    # what keeps `gridform --help` fast: no JAX, SciPy, Dask or matplotlib until a
+    # command runs (benchmarks/bench_cli_startup.py measures the time itself)
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport gridform\nfrom gridform.cli import build_parser\n"
+            "build_parser()\nprint(sorted(m for m in ('jax', 'scipy', 'distributed', "
+            "'matplotlib') if m in sys.modules))\nprint(gridform.Box.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert out[0] == "[]"
+    assert out[1] == "Box"  # the lazy names still resolve

@@ -14,7 +14,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "gridform"
 README = SRC.parents[1] / "README.md"
 
 LAYERS = {  # module prefix -> layer; the longest matching prefix wins
-    "gridform.errors": 0, "gridform._io": 0, "gridform.compile_cache": 0,
+    "gridform.errors": 0, "gridform._io": 0, "gridform.compile_cache": 0, "gridform._lazy": 0,
+    "gridform.reference": 0,
     "gridform.environment": 1, "gridform.place_cells": 1, "gridform.trajectories": 1,
     "gridform.models": 1,
     "gridform.analysis": 2, "gridform.theory": 2,

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["RATEMAPS_FILE", "SCORES_FILE", "SUMMARY_FILE", "atomic_path", "clean_json",
-           "prepare_out_dir", "write_json"]
+           "prepare_out_dir", "read_text", "write_json"]
 
 # The files of a directory of scored ratemaps: a training run's evaluation, an evaluation
 # along a recorded path, a pattern simulation (a public format; the summary is written last).
@@ -39,6 +39,19 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The UTF-8 text of a file; a file that is not UTF-8 is a
+    :class:`~gridform.errors.DataError` that names it (and the first bad byte)."""
+    from gridform.errors import DataError
+
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path} is not UTF-8 text: byte 0x{raw[err.start]:02x} at position "
+                        f"{err.start}; save it as UTF-8") from None
 
 
 def write_json(path: Path, obj) -> Path:

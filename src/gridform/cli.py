@@ -19,6 +19,7 @@ from pathlib import Path
 from gridform._io import clean_json, prepare_out_dir, write_json
 from gridform.cli_args import count, positive
 from gridform.errors import UsageError
+from gridform.reference import SIGMA_M, SURROUND_SCALE
 
 __all__ = ["main", "write_json"]
 
@@ -53,6 +54,8 @@ def cmd_score(args) -> int:
         raise UsageError(f"--out must name a .csv file, got {out}")
     if out.exists() and out.is_dir():
         raise UsageError(f"--out {out} is a directory")
+    if out.exists() and not args.force:
+        raise FileExistsError(f"{out} exists; pass --force to replace it")
     if min(maps.shape) < 8:
         raise UsageError(f"{args.ratemaps}: ratemaps of {maps.shape[0]} x {maps.shape[1]} bins "
                          "are too coarse to score (an autocorrelogram needs at least 8 x 8)")
@@ -279,15 +282,15 @@ def _version() -> str:
 def _add_place_cell_args(p: argparse.ArgumentParser, kinds: Sequence[str]) -> None:
     p.add_argument("--kind", choices=kinds, default="dos",
                    help="place-cell tuning (default: dos, difference of softmaxes)")
-    p.add_argument("--sigma", type=positive(), default=0.12,
-                   help="centre width sigma1 in metres (default: 0.12)")
-    p.add_argument("--surround-scale", type=positive(), default=2.0,
-                   help="s = sigma2^2/sigma1^2, this package's convention (default: 2)")
+    p.add_argument("--sigma", type=positive(), default=SIGMA_M,
+                   help=f"centre width sigma1 in metres (default: {SIGMA_M})")
+    p.add_argument("--surround-scale", type=positive(), default=SURROUND_SCALE,
+                   help="s = sigma2^2/sigma1^2, this package's convention "
+                        f"(default: {SURROUND_SCALE:g})")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from gridform.place_cells import PLACE_CELL_KINDS
-    from gridform.theory.dynamics import NONLINEARITIES
+    from gridform.reference import NONLINEARITIES, PLACE_CELL_KINDS
 
     parser = argparse.ArgumentParser(
         prog="gridform",
@@ -323,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--null", type=count(0), default=0, metavar="N",
                    help="also score N low-pass filtered noise maps and report the 95th/99th "
                         "percentile thresholds (default: 0, off)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("theory", help="ring k*, plane-wave period and grid spacing",
@@ -351,7 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=positive(), default=3.3,
                    help="side of the square box in metres (default: 3.3, which fits the "
                         "default lattice)")
-    p.add_argument("--bins", type=positive(int), default=60, help="grid bins per side")
+    p.add_argument("--bins", type=count(8), default=60,
+                   help="grid bins per side, at least 8 (default: 60)")
     p.add_argument("--boundary", choices=["periodic", "walls"], default="periodic")
     p.add_argument("--eta", type=positive(), default=0.5, help="step size (default: 0.5)")
     p.add_argument("--out", required=True, help="output directory")

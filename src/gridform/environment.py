@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import jax.numpy as jnp
 import numpy as np
 
-Boundary = Literal["walls", "periodic"]
+from gridform.reference import Boundary
 
 __all__ = ["Boundary", "Box"]
 

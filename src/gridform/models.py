@@ -21,12 +21,11 @@ from typing import Literal, get_args
 import jax
 import jax.numpy as jnp
 
+from gridform.reference import Activation, Cell, RecurrentInit
+
 __all__ = ["ACTIVATIONS", "RECURRENT_INITS", "Activation", "Cell", "RecurrentInit", "forward",
            "hidden_states_time_major", "init_params", "n_gates", "readout_cross_entropy",
            "readout_loss", "sequence_loss", "sequence_loss_time_major"]
-
-Activation = Literal["relu", "tanh", "sigmoid", "linear"]
-Cell = Literal["rnn", "lstm", "gru"]
 
 ACTIVATIONS = {
     "relu": jax.nn.relu,
@@ -41,7 +40,6 @@ def n_gates(cell: str) -> int:
     return _GATES[cell]
 
 
-RecurrentInit = Literal["uniform", "orthogonal", "identity"]
 RECURRENT_INITS = get_args(RecurrentInit)
 
 

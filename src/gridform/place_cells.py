@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from gridform.environment import Box
-
-PlaceCellKind = Literal["gaussian", "dos", "dog", "dog_unnormalised"]
-PLACE_CELL_KINDS: tuple[str, ...] = get_args(PlaceCellKind)
+from gridform.reference import PLACE_CELL_KINDS, SIGMA_M, PlaceCellKind
 
 __all__ = ["PLACE_CELL_KINDS", "PlaceCellKind", "PlaceCells", "lattice_centers", "lattice_shape",
            "surround_scale_from_ratio"]
@@ -84,7 +81,7 @@ class PlaceCells:
     centers: np.ndarray
     box: Box = Box()  # noqa: RUF009 (frozen, immutable)
     kind: PlaceCellKind = "dos"
-    sigma: float = 0.12
+    sigma: float = SIGMA_M
     surround_scale: float = 2.0
     surround_amplitude: float = 1.0
 

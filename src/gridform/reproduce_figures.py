@@ -16,6 +16,7 @@ import numpy as np
 
 from gridform.analysis.scores import autocorrelogram
 from gridform.plotting import plot_ratemaps, plot_topology, plt, save_figure
+from gridform.reference import SIGMA_M, SURROUND_SCALE
 from gridform.theory.spectrum import tuning_power_spectrum
 
 __all__ = ["FIGURES", "save_target_figure"]
@@ -25,13 +26,13 @@ def draw_spectrum(*, cov, k, sigmas_theory, theory, points, sim, pred, rnn_spaci
     """The figure of the ``spectrum`` target."""
     fig, ax = plt.subplots(1, 4, figsize=(17, 3.8))
     r = np.linspace(0, 0.6, 300)
-    s1, s2 = 2 * 0.12**2, 2 * 0.12**2 * 2
+    s1, s2 = 2 * SIGMA_M**2, 2 * SIGMA_M**2 * SURROUND_SCALE
     # each softmax divides by its area (proportional to sigma^2): surround weight 1 / s
     ax[0].plot(r, np.exp(-r**2 / s1) - np.exp(-r**2 / s2) / 2, label="DoS (shape)")
     ax[0].plot(r, np.exp(-r**2 / s1), label="Gaussian")
     ax[0].axhline(0, color="k", lw=0.5)
     ax[0].set(xlabel="distance from centre (m)", ylabel="tuning (a.u.)",
-              title="place-cell tuning, sigma = 0.12 m")
+              title=f"place-cell tuning, sigma = {SIGMA_M} m")
     ax[0].legend(fontsize=7)
     kern = cov.kernel
     ext = [-cov.n_x * cov.dx, cov.n_x * cov.dx, -cov.n_y * cov.dy, cov.n_y * cov.dy]
@@ -40,8 +41,8 @@ def draw_spectrum(*, cov, k, sigmas_theory, theory, points, sim, pred, rnn_spaci
     ax[1].set(title="Sigma(dx) of the DoS code", xlabel="dx (m)", ylabel="dy (m)")
     kk, pp = cov.radial_spectrum()
     ax[2].plot(kk, pp / pp.max(), label="empirical (512 cells, 2.2 m box)")
-    ax[2].plot(k, tuning_power_spectrum(k, "dos", 0.12, 2.0) /
-               tuning_power_spectrum(k, "dos", 0.12, 2.0).max(), "--", label="analytic")
+    analytic = tuning_power_spectrum(k, "dos", SIGMA_M, SURROUND_SCALE)
+    ax[2].plot(k, analytic / analytic.max(), "--", label="analytic")
     ax[2].axvline(pred.k_star, color="k", lw=1, ls=":", label=f"k* = {pred.k_star:.1f}")
     ax[2].set(xlim=(0, 4 * pred.k_star), xlabel="|k| (rad/m)", ylabel="power (norm.)",
               title="spectrum and ring")
@@ -49,7 +50,7 @@ def draw_spectrum(*, cov, k, sigmas_theory, theory, points, sim, pred, rnn_spaci
     ax[3].plot(sigmas_theory, theory, label="theory 4 pi / (sqrt 3 k*)")
     ax[3].plot(points, sim, "o", label="pattern dynamics")
     if rnn_spacing is not None:
-        ax[3].plot([0.12], [rnn_spacing], "s", label="trained RNN")
+        ax[3].plot([SIGMA_M], [rnn_spacing], "s", label="trained RNN")
     ax[3].set(xlabel="sigma (m)", ylabel="grid spacing (m)", title="spacing vs sigma (s = 2)")
     ax[3].legend(fontsize=7)
     return fig
@@ -65,8 +66,8 @@ def draw_pattern(*, gauss_s, results, gauss, width, steps, n):
         axes[row, 0].set_ylabel(nl, fontsize=10)
     plot_ratemaps(gauss.ratemaps, gauss_s, cells=np.arange(min(6, n)), axes=axes[3])
     axes[3, 0].set_ylabel("Gaussian Sigma", fontsize=10)
-    fig.suptitle(f"single-cell pattern formation, DoS Sigma (sigma 0.12 m, s = 2), "
-                 f"{width} m torus, {steps} steps")
+    fig.suptitle(f"single-cell pattern formation, DoS Sigma (sigma {SIGMA_M} m, "
+                 f"s = {SURROUND_SCALE:g}), {width} m torus, {steps} steps")
     return fig
 
 

@@ -115,7 +115,7 @@ def cmd_topology(args) -> int:
 
 
 def add_topology_command(sub: argparse._SubParsersAction) -> None:
-    from gridform.analysis.topology import N_LANDMARKS
+    from gridform.reference import N_LANDMARKS
 
     p = sub.add_parser(
         "topology", help="grid modules and persistent homology of a population",

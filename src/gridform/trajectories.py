@@ -27,9 +27,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from gridform.environment import Box
+from gridform.reference import SPEED_SCALE_M_S
 
 # Rayleigh scale of the running speed in the reference code (m/s)
-REFERENCE_SPEED_SCALE = 0.13 * 2 * math.pi
+REFERENCE_SPEED_SCALE = SPEED_SCALE_M_S
 
 __all__ = ["MotionModel", "Trajectories", "simulate_trajectories"]
 

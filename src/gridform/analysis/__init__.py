@@ -1,24 +1,47 @@
 """Analysis of ratemaps: containers, autocorrelograms, grid scores, null models."""
 
-from gridform.analysis.ratemaps import (
-    RatemapAccumulator,
-    Ratemaps,
-    compute_ratemaps,
-    load_ratemaps,
-)
-from gridform.analysis.scores import (
-    GridformWarning,
-    GridScores,
-    NullModel,
-    autocorrelogram,
-    border_score,
-    grid_geometry,
-    grid_phase,
-    gridness,
-    null_model,
-    score_ratemaps,
-    spatial_information,
-)
+from typing import TYPE_CHECKING
+
+from gridform._lazy import exports
+
+if TYPE_CHECKING:
+    from gridform.analysis.ratemaps import (
+        RatemapAccumulator,
+        Ratemaps,
+        compute_ratemaps,
+        load_ratemaps,
+    )
+    from gridform.analysis.scores import (
+        GridformWarning,
+        GridScores,
+        NullModel,
+        autocorrelogram,
+        border_score,
+        grid_geometry,
+        grid_phase,
+        gridness,
+        null_model,
+        score_ratemaps,
+        spatial_information,
+    )
+
+__getattr__, __dir__ = exports(globals(), {
+    "RatemapAccumulator": "gridform.analysis.ratemaps",
+    "Ratemaps": "gridform.analysis.ratemaps",
+    "compute_ratemaps": "gridform.analysis.ratemaps",
+    "load_ratemaps": "gridform.analysis.ratemaps",
+    "GridformWarning": "gridform.analysis.scores",
+    "GridScores": "gridform.analysis.scores",
+    "NullModel": "gridform.analysis.scores",
+    "autocorrelogram": "gridform.analysis.scores",
+    "border_score": "gridform.analysis.scores",
+    "grid_geometry": "gridform.analysis.scores",
+    "grid_phase": "gridform.analysis.scores",
+    "gridness": "gridform.analysis.scores",
+    "null_model": "gridform.analysis.scores",
+    "score_ratemaps": "gridform.analysis.scores",
+    "spatial_information": "gridform.analysis.scores",
+})
 
 __all__ = [
     "GridScores",

@@ -44,6 +44,7 @@ from scipy.spatial import cKDTree
 from gridform.analysis.ratemaps import Ratemaps
 from gridform.analysis.scores import GridScores, grid_geometry, null_model, score_ratemaps
 from gridform.errors import DataError, require
+from gridform.reference import N_LANDMARKS  # landmarks of the homology
 
 __all__ = [
     "ModuleTopology",
@@ -60,7 +61,6 @@ __all__ = [
 ]
 
 ORIENTATION_PERIOD_DEG = 60.0
-N_LANDMARKS = 250  # landmarks of the persistent homology (docs/topology.md)
 
 
 # ---------------------------------------------------------------------------------

@@ -14,11 +14,29 @@ RatInABox and pynwb are optional (``gridform[ratinabox]``, ``gridform[nwb]``), i
 only when used; without them a clear :class:`MissingExtraError` names the extra.
 """
 
-from gridform.data.assumptions import AssumptionReport, test_assumptions, write_assumptions
-from gridform.data.extras import DataError, MissingExtraError
-from gridform.data.paths import RecordedPath, network_ratemaps
-from gridform.data.recorded import RecordedPlaceCells, load_place_cell_maps
-from gridform.data.trajectory_files import load_path
+from typing import TYPE_CHECKING
+
+from gridform._lazy import exports
+
+if TYPE_CHECKING:
+    from gridform.data.assumptions import AssumptionReport, test_assumptions, write_assumptions
+    from gridform.data.extras import DataError, MissingExtraError
+    from gridform.data.paths import RecordedPath, network_ratemaps
+    from gridform.data.recorded import RecordedPlaceCells, load_place_cell_maps
+    from gridform.data.trajectory_files import load_path
+
+__getattr__, __dir__ = exports(globals(), {
+    "AssumptionReport": "gridform.data.assumptions",
+    "test_assumptions": "gridform.data.assumptions",
+    "write_assumptions": "gridform.data.assumptions",
+    "DataError": "gridform.data.extras",
+    "MissingExtraError": "gridform.data.extras",
+    "RecordedPath": "gridform.data.paths",
+    "network_ratemaps": "gridform.data.paths",
+    "RecordedPlaceCells": "gridform.data.recorded",
+    "load_place_cell_maps": "gridform.data.recorded",
+    "load_path": "gridform.data.trajectory_files",
+})
 
 __all__ = ["AssumptionReport", "DataError", "MissingExtraError", "RecordedPath",
            "RecordedPlaceCells", "load_path", "load_place_cell_maps", "network_ratemaps",

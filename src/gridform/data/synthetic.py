@@ -22,6 +22,7 @@ import numpy as np
 from gridform.analysis.ratemaps import Ratemaps
 from gridform.environment import Box
 from gridform.place_cells import PlaceCells
+from gridform.reference import SIGMA_M, SURROUND_SCALE
 
 __all__ = ["heterogeneous_place_cells", "lattice_ratemaps", "uniform_place_cells"]
 
@@ -29,8 +30,9 @@ _LATTICE_KINDS = ("hex", "square", "stripes")
 
 
 def uniform_place_cells(n: int = 200, bins: int = 32, box: Box | None = None,
-                        kind: str = "dog", sigma: float = 0.12, surround_scale: float = 2.0,
-                        noise: float = 0.02, seed: int = 0) -> Ratemaps:
+                        kind: str = "dog", sigma: float = SIGMA_M,
+                        surround_scale: float = SURROUND_SCALE, noise: float = 0.02,
+                        seed: int = 0) -> Ratemaps:
     """Ratemaps (n, bins, bins) of identical cells at uniform random centres (+ noise)."""
     box = box or Box(2.2, 2.2)
     pc = PlaceCells.random(jax.random.key(seed), n, box, kind=kind, sigma=sigma,

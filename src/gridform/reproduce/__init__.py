@@ -15,14 +15,36 @@ reused, so a second ``reproduce`` only re-analyses; ``run_dir`` substitutes an e
 run for the ``rnn`` and ``mechanism`` targets.
 """
 
-from gridform.reproduce._common import _Context as _Context
-from gridform.reproduce._common import _find_run as _find_run
-from gridform.reproduce._common import _pattern as _pattern
-from gridform.reproduce._common import _shell_resolution as _shell_resolution
-from gridform.reproduce._common import _train_or_reuse as _train_or_reuse
-from gridform.reproduce.claims import CLAIM_COLUMNS, Claim, format_claims, read_claims
-from gridform.reproduce.claims import _write_claims as _write_claims
-from gridform.reproduce.driver import TARGET_FUNCTIONS, TARGETS, reproduce, resolve_targets
+from typing import TYPE_CHECKING
+
+from gridform._lazy import exports
+
+if TYPE_CHECKING:
+    from gridform.reproduce._common import _Context as _Context
+    from gridform.reproduce._common import _find_run as _find_run
+    from gridform.reproduce._common import _pattern as _pattern
+    from gridform.reproduce._common import _shell_resolution as _shell_resolution
+    from gridform.reproduce._common import _train_or_reuse as _train_or_reuse
+    from gridform.reproduce.claims import CLAIM_COLUMNS, Claim, format_claims, read_claims
+    from gridform.reproduce.claims import _write_claims as _write_claims
+    from gridform.reproduce.driver import TARGET_FUNCTIONS, TARGETS, reproduce, resolve_targets
+
+__getattr__, __dir__ = exports(globals(), {
+    "_Context": "gridform.reproduce._common",
+    "_find_run": "gridform.reproduce._common",
+    "_pattern": "gridform.reproduce._common",
+    "_shell_resolution": "gridform.reproduce._common",
+    "_train_or_reuse": "gridform.reproduce._common",
+    "CLAIM_COLUMNS": "gridform.reproduce.claims",
+    "Claim": "gridform.reproduce.claims",
+    "format_claims": "gridform.reproduce.claims",
+    "read_claims": "gridform.reproduce.claims",
+    "_write_claims": "gridform.reproduce.claims",
+    "TARGET_FUNCTIONS": "gridform.reproduce.driver",
+    "TARGETS": "gridform.reproduce.driver",
+    "reproduce": "gridform.reproduce.driver",
+    "resolve_targets": "gridform.reproduce.driver",
+})
 
 __all__ = ["CLAIM_COLUMNS", "TARGETS", "TARGET_FUNCTIONS", "Claim", "format_claims",
            "read_claims", "reproduce", "resolve_targets"]

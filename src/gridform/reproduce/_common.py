@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from gridform.reference import SIGMA_M
+
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +36,7 @@ def _fmt(v: float, spec: str = ".3f") -> str:
 
 
 def _pattern(kind: str, nonlinearity: str, n_cells: int, steps: int, seed: int,
-             width: float = 3.3, bins: int = 60, cells: str = "single", sigma: float = 0.12,
+             width: float = 3.3, bins: int = 60, cells: str = "single", sigma: float = SIGMA_M,
              surround_scale: float = 2.0):
     from gridform.theory.dynamics import simulate_place_cell_pattern
 

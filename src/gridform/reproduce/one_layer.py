@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gridform.reference import SIGMA_M, SURROUND_SCALE
 from gridform.reproduce._common import (
     PAPER,
     TOLERANCE,
@@ -33,7 +34,7 @@ def target_one_layer(ctx: _Context) -> list[Claim]:
     k, bins = 16, 32
 
     def compare(kind: str):
-        pc = PlaceCells.lattice(576, box, kind=kind, sigma=0.12, surround_scale=2.0)
+        pc = PlaceCells.lattice(576, box, kind=kind, sigma=SIGMA_M, surround_scale=SURROUND_SCALE)
         pca = pca_maps(pc, k, bins)
         nmf = nmf_maps(pc, jax.random.key(ctx.seed + 1), k, bins, 1000)
         s_pca, s_nmf = _scores(pca), _scores(nmf)
@@ -41,8 +42,8 @@ def target_one_layer(ctx: _Context) -> list[Claim]:
 
     pc, pca, nmf, s_pca, s_nmf, m_nmf, m_pca = compare("dos")
     *_, g_nmf, g_pca = compare("gaussian")
-    pred_sp = predict("dos", 0.12, 2.0).grid_spacing_m
-    g_sc = _scores(nmf_maps(PlaceCells.lattice(576, box, kind="gaussian", sigma=0.12),
+    pred_sp = predict("dos", SIGMA_M, SURROUND_SCALE).grid_spacing_m
+    g_sc = _scores(nmf_maps(PlaceCells.lattice(576, box, kind="gaussian", sigma=SIGMA_M),
                             jax.random.key(ctx.seed + 1), k, bins, 1000))
 
     def nmf_spacing(sc) -> tuple[float, int]:

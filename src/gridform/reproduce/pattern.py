@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gridform.reference import SIGMA_M, SURROUND_SCALE
 from gridform.reproduce._common import (
     PAPER,
     TOLERANCE,
@@ -32,7 +33,7 @@ def target_pattern(ctx: _Context) -> list[Claim]:
     steps = 1000 if ctx.quick else 2000
     width, bins = TORUS_M, 60
     where = f"{width} m torus, 60 bins, {n} cells, {steps} steps"
-    pred = predict("dos", 0.12, 2.0)
+    pred = predict("dos", SIGMA_M, SURROUND_SCALE)
     results, claims = {}, []
     for nl in ("relu", "tanh", "linear", "nonneg"):
         res = _pattern("dos", nl, n, steps, ctx.seed)

@@ -6,6 +6,7 @@ import functools
 
 import numpy as np
 
+from gridform.reference import SIGMA_M, SURROUND_SCALE
 from gridform.reproduce._common import (
     PAPER,
     TOLERANCE,
@@ -59,7 +60,7 @@ def _ring_of_code(kind: str, sigma: float, s: float, seed: int) -> float:
 def _largest_rise(kind: str, seed: int) -> float:
     """The largest increase between successive shells (k > 0) of the code's spectrum,
     relative to its maximum: 0 for a spectrum that falls monotonically from k = 0."""
-    _, p = _code_spectrum(kind, 0.12, 2.0, seed)
+    _, p = _code_spectrum(kind, SIGMA_M, SURROUND_SCALE, seed)
     return float(max(np.diff(p[1:]).max(), 0.0) / p[1:].max())
 
 
@@ -71,13 +72,13 @@ def _ring_power_of_eigenvectors(kind: str, seed: int, top: int = 6, width: float
     from gridform.environment import Box
     from gridform.theory.spectrum import predict
 
-    pc = _code_on_torus(kind, 0.12, 2.0, seed, width)
+    pc = _code_on_torus(kind, SIGMA_M, SURROUND_SCALE, seed, width)
     P = np.asarray(pc.encode(Box(width, width, "periodic").grid(bins, bins)), np.float64)
     P = P - P.mean(axis=0, keepdims=True)
     _, vecs = np.linalg.eigh(P @ P.T)
     f = 2 * np.pi * np.fft.fftfreq(bins, d=width / bins)
     k = np.hypot(*np.meshgrid(f, f))
-    on_ring = np.abs(k / predict("dos", 0.12, 2.0).k_star - 1) < TOLERANCE
+    on_ring = np.abs(k / predict("dos", SIGMA_M, SURROUND_SCALE).k_star - 1) < TOLERANCE
     out = []
     for v in vecs[:, ::-1][:, :top].T:
         power = np.abs(np.fft.fft2(v.reshape(bins, bins))) ** 2
@@ -105,8 +106,8 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
     from gridform.theory.spectrum import predict, spatial_covariance
 
     claims = []
-    pairs = ((0.12, 2.0), (0.08, 2.0), (0.12, 4.0))
-    res = _shell_resolution(predict("dos", 0.12, 2.0).k_star, 80, 4.4)
+    pairs = ((SIGMA_M, SURROUND_SCALE), (0.08, SURROUND_SCALE), (SIGMA_M, 4.0))
+    res = _shell_resolution(predict("dos", SIGMA_M, SURROUND_SCALE).k_star, 80, 4.4)
 
     def ring_errors(kind: str) -> list[float]:
         return [abs(_ring_of_code(kind, sg, s, ctx.seed) / predict("dos", sg, s).k_star - 1)
@@ -123,10 +124,10 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
         "errors " + ", ".join(f"{100 * e:.0f}%" for e in err_g), max(err_g) < 0.05))
 
     box = Box(2.2, 2.2, "walls")
-    pred = predict("dos", 0.12, 2.0)
+    pred = predict("dos", SIGMA_M, SURROUND_SCALE)
 
     def walled_ring(kind: str):
-        pc = PlaceCells.random(jax.random.key(ctx.seed), 512, box, kind=kind, sigma=0.12,
+        pc = PlaceCells.random(jax.random.key(ctx.seed), 512, box, kind=kind, sigma=SIGMA_M,
                                surround_scale=2.0)
         cov = spatial_covariance(pc, 44)
         return cov, cov.ring()
@@ -143,16 +144,18 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
     rise, rise_dos = _largest_rise("gaussian", ctx.seed), _largest_rise("dos", ctx.seed)
     claims.append(Claim(
         "spectrum", "Gaussian tuning has no ring: the code's spectrum falls monotonically "
-        "from k = 0 (1024 cells, 4.4 m torus, sigma 0.12 m)",
+        f"from k = 0 (1024 cells, 4.4 m torus, sigma {SIGMA_M} m)",
         "largest rise between successive shells < 1% of the peak",
         f"{100 * rise:.3f}%", rise < 0.01, PAPER + ", Gaussian targets", 1, "",
         "DoS code, same cells", f"{100 * rise_dos:.1f}%", rise_dos < 0.01))
 
-    k_star = predict("dos", 0.12, 2.0).k_star
-    k_dog, k_dos = (_ring_of_code(k_, 0.12, 2.0, ctx.seed) for k_ in ("dog_unnormalised", "dos"))
+    k_star = predict("dos", SIGMA_M, SURROUND_SCALE).k_star
+    k_dog, k_dos = (_ring_of_code(k_, SIGMA_M, SURROUND_SCALE, ctx.seed)
+                    for k_ in ("dog_unnormalised", "dos"))
     claims.append(Claim(
         "spectrum", "an unnormalised DoG code (surround amplitude 1) has no ring: its "
-        "spectrum peaks at the lowest shells (1024 cells, 4.4 m torus, sigma 0.12 m, s = 2)",
+        "spectrum peaks at the lowest shells (1024 cells, 4.4 m torus, sigma "
+        f"{SIGMA_M} m, s = {SURROUND_SCALE:g})",
         f"peak below k*/2 = {k_star / 2:.2f} rad/m", f"{k_dog:.2f} rad/m",
         k_dog < k_star / 2, "Schaeffer et al. 2022; Sorscher et al. 2022", 1, "",
         "the normalised DoS code, same cells", f"{k_dos:.2f} rad/m", k_dos < k_star / 2))

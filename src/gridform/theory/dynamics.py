@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal, get_args
+from typing import Literal
 
 import jax
 import jax.numpy as jnp
@@ -42,10 +42,8 @@ import numpy as np
 from gridform.analysis.ratemaps import Ratemaps
 from gridform.environment import Box
 from gridform.place_cells import PlaceCells
+from gridform.reference import NONLINEARITIES, SIGMA_M, SURROUND_SCALE, Nonlinearity
 from gridform.theory.spectrum import spatial_covariance, tuning_power_spectrum
-
-Nonlinearity = Literal["linear", "relu", "tanh", "sigmoid", "nonneg"]
-NONLINEARITIES: tuple[str, ...] = get_args(Nonlinearity)
 
 __all__ = ["NONLINEARITIES", "CovarianceOperator", "PatternResult", "simulate_pattern",
            "simulate_place_cell_pattern"]
@@ -87,7 +85,7 @@ class CovarianceOperator:
 
     @classmethod
     def analytic(cls, box: Box, bins: int | tuple[int, int] = 60, kind: str = "dos",
-                 sigma: float = 0.12, surround_scale: float = 2.0,
+                 sigma: float = SIGMA_M, surround_scale: float = SURROUND_SCALE,
                  surround_amplitude: float = 1.0) -> CovarianceOperator:
         """The covariance whose spectrum is the analytic tuning spectrum, DC removed."""
         n_x, n_y = (bins, bins) if isinstance(bins, int) else bins
@@ -295,7 +293,7 @@ def simulate_pattern(
 
 def simulate_place_cell_pattern(seed: int, width: float, boundary: str = "periodic",
                                 bins: int = 60, n_place_cells: int = 512, kind: str = "dos",
-                                sigma: float = 0.12, surround_scale: float = 2.0,
+                                sigma: float = SIGMA_M, surround_scale: float = SURROUND_SCALE,
                                 n_cells: int = 32, steps: int = 1000,
                                 nonlinearity: Nonlinearity = "relu", eta: float = 0.5,
                                 cells: Literal["single", "multi"] = "single"

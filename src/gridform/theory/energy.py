@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gridform.reference import SIGMA_M
 from gridform.theory.dynamics import NONLINEARITIES
 from gridform.theory.spectrum import ring_wavenumber, tuning_power_spectrum
 
@@ -77,7 +78,7 @@ def _domain(lx: float, ly: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.meshgrid(x, y)
 
 
-def pattern_energies(nonlinearity: str = "relu", kind: str = "dos", sigma: float = 0.12,
+def pattern_energies(nonlinearity: str = "relu", kind: str = "dos", sigma: float = SIGMA_M,
                      surround_scale: float = 2.0, n_random: int = 8, n_waves: int = 6,
                      seed: int = 0, resolution: int = 96) -> PatternEnergy:
     """Energies of stripes, squares, hexagons and random ring superpositions.

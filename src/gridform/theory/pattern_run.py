@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from gridform._io import RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE, write_json
+from gridform.reference import SIGMA_M, SURROUND_SCALE
 
 __all__ = ["PATTERN_FILES", "PatternConfig", "run_pattern"]
 
@@ -27,8 +28,8 @@ class PatternConfig:
     seed: int = 0
     cells: Literal["single", "multi"] = "single"
     kind: str = "dos"
-    sigma: float = 0.12           # m, centre width sigma1
-    surround_scale: float = 2.0   # s = sigma2^2 / sigma1^2
+    sigma: float = SIGMA_M        # m, centre width sigma1
+    surround_scale: float = SURROUND_SCALE  # s = sigma2^2 / sigma1^2
     place_cells: int = 512
     width: float = 3.3            # m, side of the square box (fits the default lattice)
     bins: int = 60

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.optimize as opt
 
 from gridform.place_cells import PlaceCells, _check_kind
+from gridform.reference import SIGMA_M, SURROUND_SCALE
 
 __all__ = [
     "CovarianceKernel",
@@ -42,8 +43,8 @@ def _check_params(sigma: float, surround_scale: float, kind: str) -> None:
                          f"{surround_scale!r}")
 
 
-def tuning_power_spectrum(k, kind: str = "dos", sigma: float = 0.12,
-                          surround_scale: float = 2.0, surround_amplitude: float = 1.0
+def tuning_power_spectrum(k, kind: str = "dos", sigma: float = SIGMA_M,
+                          surround_scale: float = SURROUND_SCALE, surround_amplitude: float = 1.0
                           ) -> np.ndarray:
     """Power spectrum ``|p~(k)|^2`` of one tuning curve at wavenumbers ``k`` (rad/m).
 
@@ -69,7 +70,8 @@ def tuning_power_spectrum(k, kind: str = "dos", sigma: float = 0.12,
     return (np.exp(-s1 * k**2 / 2) - a * surround_scale * np.exp(-s2 * k**2 / 2)) ** 2
 
 
-def ring_wavenumber(kind: str = "dos", sigma: float = 0.12, surround_scale: float = 2.0,
+def ring_wavenumber(kind: str = "dos", sigma: float = SIGMA_M,
+                    surround_scale: float = SURROUND_SCALE,
                     surround_amplitude: float = 1.0) -> float:
     """Radius ``k*`` (rad/m) of the ring where the tuning spectrum peaks.
 
@@ -135,7 +137,7 @@ class TheoryPrediction:
                 for k, v in d.items()}
 
 
-def predict(kind: str = "dos", sigma: float = 0.12, surround_scale: float = 2.0,
+def predict(kind: str = "dos", sigma: float = SIGMA_M, surround_scale: float = SURROUND_SCALE,
             surround_amplitude: float = 1.0) -> TheoryPrediction:
     """k*, plane-wave period and grid spacing for a place-cell code."""
     k = ring_wavenumber(kind, sigma, surround_scale, surround_amplitude)

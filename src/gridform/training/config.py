@@ -22,10 +22,25 @@ from pydantic import (
     model_validator,
 )
 
-from gridform.environment import Boundary
-from gridform.models import Activation, Cell, RecurrentInit
-from gridform.place_cells import PlaceCellKind
-from gridform.trajectories import REFERENCE_SPEED_SCALE
+from gridform._io import read_text
+from gridform.reference import (
+    BATCH_SIZE,
+    BOX_WIDTH_M,
+    DT_S,
+    N_HIDDEN,
+    N_PLACE_CELLS,
+    SEQUENCE_LENGTH,
+    SIGMA_M,
+    SPEED_SCALE_M_S,
+    SURROUND_SCALE,
+    Activation,
+    Boundary,
+    Cell,
+    PlaceCellKind,
+    RecurrentInit,
+)
+
+REFERENCE_SPEED_SCALE = SPEED_SCALE_M_S
 
 __all__ = ["PRESETS", "ConfigError", "TrainConfig", "load_config"]
 
@@ -49,21 +64,21 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
     # arena and motion (Sorscher et al. 2019 reference)
-    box_width: float = Field(2.2, gt=0, description="m")
+    box_width: float = Field(BOX_WIDTH_M, gt=0, description="m")
     box_height: float = Field(2.2, gt=0, description="m")
     boundary: Boundary = "walls"
-    dt: float = Field(0.02, gt=0, description="s, time step")
+    dt: float = Field(DT_S, gt=0, description="s, time step")
     speed_scale: float = Field(
         REFERENCE_SPEED_SCALE, gt=0, description="m/s, Rayleigh scale b of the running speed "
         "(reference 0.817 m/s: mean speed b sqrt(pi/2) = 1.02 m/s); a simulated path moves "
         "about 1.25 b dt per step")
-    sequence_length: int = Field(20, gt=0, description="steps per trajectory")
-    batch_size: int = Field(200, gt=0)
+    sequence_length: int = Field(SEQUENCE_LENGTH, gt=0, description="steps per trajectory")
+    batch_size: int = Field(BATCH_SIZE, gt=0)
     # place cells
-    n_place_cells: int = Field(512, gt=0)
+    n_place_cells: int = Field(N_PLACE_CELLS, gt=0)
     place_cell_kind: PlaceCellKind = "dos"
-    sigma: float = Field(0.12, gt=0, description="m, place-cell width sigma1")
-    surround_scale: float = Field(2.0, gt=1, description="sigma2^2/sigma1^2")
+    sigma: float = Field(SIGMA_M, gt=0, description="m, place-cell width sigma1")
+    surround_scale: float = Field(SURROUND_SCALE, gt=1, description="sigma2^2/sigma1^2")
     place_cell_layout: Literal["random", "lattice"] = Field(
         "random", description="centres drawn uniformly over the box from the seed (the "
         "reference), or on a regular lattice of bin centres: no density fluctuations, so "
@@ -79,7 +94,7 @@ class TrainConfig(BaseModel):
     # network
     cell: Cell = "rnn"
     activation: Activation = "relu"
-    n_hidden: int = Field(4096, gt=0)
+    n_hidden: int = Field(N_HIDDEN, gt=0)
     recurrent_init: RecurrentInit = Field(
         "uniform", description="W_rec at step 0: PyTorch's uniform, a random orthogonal "
         "matrix, or the identity (IRNN), the last two times recurrent_gain")
@@ -237,7 +252,7 @@ def load_config(preset: str = "demo", file: str | Path | None = None,
         if not path.exists():
             raise FileNotFoundError(f"config file not found: {path}")
         try:
-            data = tomllib.loads(path.read_text())
+            data = tomllib.loads(read_text(path))
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{path} is not valid TOML: {err}") from None
         values.update(data.get("train", data))
