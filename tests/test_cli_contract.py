@@ -193,3 +193,133 @@ def test_resume_continues_from_the_stored_config(tmp_path, capsys):
     assert main(["train", "--steps", "9", "--set", "n_hidden=32", "--out", str(run),
                  "--resume"]) == 2
     assert "n_hidden: 16 in the run, 32 now" in capsys.readouterr().err
+
+
+# Every command, one or more bad inputs per option type: (argv, words the error must
+# contain). "D/" is a directory of valid and invalid inputs (see `inputs`).
+EDGE = [
+    (["demo", "--out", "D/existing.csv"], "exists and is not a directory"),
+    (["theory", "--kind", "bogus"], "--kind"),
+    (["theory", "--width", "-2"], "--width"),
+    (["theory", "--surround-ratio", "-1"], "--surround-ratio"),
+    (["theory", "--surround-scale", "0.5"], "surround_scale"),
+    (["pattern", "--n-cells", "0", "--out", "D/P"], "--n-cells"),
+    (["pattern", "--steps", "-5", "--out", "D/P"], "--steps"),
+    (["pattern", "--nonlinearity", "swish", "--out", "D/P"], "--nonlinearity"),
+    (["pattern", "--bins", "3", "--out", "D/P"], "--bins"),
+    (["pattern", "--boundary", "mobius", "--out", "D/P"], "--boundary"),
+    (["pattern", "--width", "0", "--out", "D/P"], "--width"),
+    (["train", "--preset", "nope", "--out", "D/T"], "--preset"),
+    (["train", "--set", "n_hidden=-3", "--out", "D/T"], "n_hidden"),
+    (["train", "--set", "bogus_field=1", "--out", "D/T"], "bogus_field"),
+    (["train", "--set", "n_hidden", "--out", "D/T"], "--set"),
+    (["train", "--config", "D/missing.toml", "--out", "D/T"], "missing.toml"),
+    (["train", "--config", "D/latin1.toml", "--out", "D/T"], "latin1.toml is not UTF-8"),
+    (["train", "--config", "D/bad.toml", "--out", "D/T"], "bad.toml is not valid TOML"),
+    (["train", "--steps", "0", "--out", "D/T"], "steps"),
+    (["train", "--targets", "D/missing.npz", "--out", "D/T"], "missing.npz"),
+    (["train", "--targets", "D/text.npz", "--out", "D/T"], "text.npz is not an .npz archive"),
+    (["train", "--resume", "--force", "--out", "D/T"], "--force"),
+    (["evaluate", "D/missing"], "missing"),
+    (["evaluate", "D/empty"], "holds no run"),
+    (["evaluate", "D/run", "--bins", "2"], "--bins"),
+    (["evaluate", "D/run", "--trajectory", "D/missing.npz"], "missing.npz"),
+    (["evaluate", "D/run", "--trajectory", "D/text.npz"], "text.npz is not an .npz archive"),
+    (["score", "D/missing.npz", "--out", "D/s.csv"], "missing.npz"),
+    (["score", "D/text.npz", "--out", "D/s.csv"], "text.npz is not an .npz archive"),
+    (["score", "D/nokeys.npz", "--out", "D/s.csv"], "lacks the key"),
+    (["score", "D/maps.npz", "--out", "D/s.txt"], "--out"),
+    (["score", "D/maps.npz", "--out", "D/existing.csv"], "--force"),
+    (["score", "D/maps.npz", "--out", "D/s.csv", "--width", "-1"], "--width"),
+    (["topology", "D/missing", "--out", "D/TT"], "missing"),
+    (["topology", "D/maps.npz", "--out", "D/TT", "--shuffles", "0"], "--shuffles"),
+    (["topology", "D/maps.npz", "--out", "D/TT", "--min-units", "0"], "--min-units"),
+    (["topology", "D/text.npz", "--out", "D/TT"], "text.npz is not an .npz archive"),
+    (["reproduce", "bogus-target", "--out", "D/R"], "bogus-target"),
+    (["reproduce", "spectrum", "--run", "D/missing", "--out", "D/R"], "--run"),
+    (["reproduce", "spectrum", "--out", "D/existing.csv"], "--out"),
+    (["report", "D/missing"], "missing"),
+    (["report", "D/empty"], "holds neither a training run"),
+    (["report", "D/run", "--out", "D/r.txt"], "--out"),
+    (["sweep", "D/missing.toml", "--out", "D/S"], "missing.toml"),
+    (["sweep", "D/bad.toml", "--out", "D/S"], "bad.toml is not valid TOML"),
+    (["sweep", "D/latin1.toml", "--out", "D/S"], "latin1.toml is not UTF-8"),
+    (["sweep", "D/missing.toml", "--out", "D/S", "--workers", "0"], "--workers"),
+    (["sweep-report", "D/missing"], "results.csv"),
+    (["sweep-report", "D/empty", "--threshold", "2"], "--threshold"),
+    (["import-trajectory", "D/missing.csv", "--out", "D/p.npz"], "missing.csv"),
+    (["import-trajectory", "D/path.csv", "--out", "D/p.npz", "--units", "furlongs"],
+     "--units"),
+    (["import-trajectory", "D/path.csv", "--out", "D/p.npz", "--box", "-1", "2"], "--box"),
+    (["import-trajectory", "D/wrongcols.csv", "--out", "D/p.npz", "--box", "2", "2"],
+     "--columns"),
+    (["import-trajectory", "D/path.csv", "--out", "D/p.npz", "--box", "2", "2",
+      "--max-speed", "0"], "--max-speed"),
+    (["import-trajectory", "D/latin1.csv", "--out", "D/p.npz", "--box", "2", "2"],
+     "latin1.csv is not UTF-8"),
+    (["import-trajectory", "D/path.csv", "--out", "D/p.txt", "--box", "2", "2"], "--out"),
+    (["import-trajectory", "D/path.csv", "--out", "D/p.npz", "--dt", "0"], "--dt"),
+    (["assumptions", "D/missing.npz", "--out", "D/A"], "missing.npz"),
+    (["assumptions", "D/maps.npz", "--out", "D/A", "--margin", "2"], "--margin"),
+    (["assumptions", "D/maps.npz", "--out", "D/A", "--bins", "1"], "--bins"),
+    (["assumptions", "D/text.npz", "--out", "D/A"], "text.npz is not an .npz archive"),
+    (["export-nwb", "D/missing", "--out", "D/x.nwb"], "missing"),
+    (["export-nwb", "D/maps.npz", "--out", "D/existing.nwb"], "--force"),
+    (["export-nwb", "D/maps.npz", "--out", "D/x.txt"], "--out"),
+    (["export-nwb", "D/empty", "--out", "D/x.nwb"], "ratemaps.npz"),
+]
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    """Valid and invalid inputs side by side: maps, a run, a text file named .npz, an npz
+    without ratemaps, broken and non-UTF-8 TOML and CSV, an empty directory, and files an
+    error must not overwrite."""
+    import shutil
+    from pathlib import Path
+
+    import numpy as np
+
+    from gridform.data.synthetic import lattice_ratemaps
+    from gridform.environment import Box
+
+    d = tmp_path / "inputs"
+    d.mkdir()
+    lattice_ratemaps(0.74, [0.0, 20.0], bins=20, box=Box(2.2, 2.2, "walls")).save(
+        d / "maps.npz")
+    shutil.copytree(Path(__file__).parent / "data" / "run_before_rundir", d / "run")
+    (d / "text.npz").write_text("hello, not an archive")
+    np.savez(d / "nokeys.npz", foo=np.zeros(3))
+    (d / "bad.toml").write_text("[base\npreset = 'demo'")
+    (d / "latin1.toml").write_bytes(b"[base]\npreset = '\xe9'\n")
+    (d / "latin1.csv").write_bytes(b"t,x,y\n0,\xe9,1\n")
+    (d / "wrongcols.csv").write_text("a,b\n1,2\n3,4\n")
+    (d / "path.csv").write_text("t,x,y\n" + "".join(
+        f"{0.02 * i},{0.1 * np.sin(i / 10)},{0.1 * np.cos(i / 10)}\n" for i in range(200)))
+    (d / "empty").mkdir()
+    (d / "existing.csv").write_text("keep me\n")
+    (d / "existing.nwb").write_text("keep me\n")
+    return d
+
+
+def _checksums(directory):
+    import hashlib
+
+    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+            if p.is_file() else "dir" for p in sorted(directory.rglob("*"))}
+
+
+@pytest.mark.parametrize(("argv", "names"), EDGE, ids=[" ".join(a) for a, _ in EDGE])
+def test_every_command_answers_bad_input_with_exit_2_and_writes_nothing(
+        argv, names, inputs, monkeypatch, capsys):
+    monkeypatch.chdir(inputs)
+    before = _checksums(inputs)
+    argv = [a.replace("D/", f"{inputs}/") for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "error:" in err and names in err and "Traceback" not in err, err
+    assert _checksums(inputs) == before

@@ -71,8 +71,16 @@ def test_load_errors_name_the_problem(tmp_path):
         load_ratemaps(tmp_path / "missing.npz")
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="not a readable"):
+    # never numpy's advice to unpickle: the file is simply not an archive
+    with pytest.raises(ValueError, match=r"not an \.npz archive \(not a zip file\)"):
         load_ratemaps(bad)
+    corrupt = tmp_path / "corrupt.npz"  # a zip whose member is damaged
+    np.savez(corrupt, rates=np.arange(2 * 8 * 8.0).reshape(2, 8, 8))
+    raw = bytearray(corrupt.read_bytes())
+    raw[200:260] = b"\xff" * 60
+    corrupt.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="not a readable"):
+        load_ratemaps(corrupt)
     nokeys = tmp_path / "nokeys.npz"
     np.savez(nokeys, foo=np.zeros(3))
     with pytest.raises(ValueError, match="lacks"):

@@ -7,7 +7,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-__all__ = ["count", "positive", "probability"]
+__all__ = ["count", "fraction_below_half", "positive", "probability"]
 
 
 def positive(kind: type = float) -> Callable[[str], float]:
@@ -48,4 +48,15 @@ def probability(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text!r}")
+    return value
+
+
+def fraction_below_half(text: str) -> float:
+    """A number in [0, 0.5): a fraction of the box left at each wall."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < 0.5:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 0.5), got {text!r}")
     return value

@@ -143,6 +143,9 @@ def load_ratemaps(path: str | os.PathLike) -> Ratemaps:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"ratemaps file not found: {path}")
+    if path.is_file() and not zipfile.is_zipfile(path):  # numpy would offer to unpickle it
+        raise ValueError(f"{path} is not an .npz archive (not a zip file); ratemaps are "
+                         "saved with Ratemaps.save or numpy.savez")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: np.asarray(data[k]) for k in data.files}

@@ -140,7 +140,8 @@ def translation_invariance(maps: Ratemaps, *, max_lag: float | None = None,
         interior = np.ones((ny, nx), bool)
     else:
         if not 0 <= margin < 0.5:
-            raise DataError(f"margin must lie in [0, 0.5), got {margin}")
+            raise DataError(f"the margin (--margin; margin= in Python) must lie in [0, 0.5), "
+                            f"got {margin}")
         x, y = maps.x_centers - maps.x_centers.mean(), maps.y_centers - maps.y_centers.mean()
         interior = (np.abs(y)[:, None] <= (0.5 - margin) * box.height) & \
                    (np.abs(x)[None, :] <= (0.5 - margin) * box.width)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gridform.cli_args import count, probability
+from gridform.cli_args import count, fraction_below_half, positive, probability
 from gridform.errors import UsageError
 
 __all__ = ["add_data_commands", "box_from_args"]
@@ -92,6 +92,8 @@ def cmd_export_nwb(args) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise UsageError(f"--out {out} is a directory; give the .nwb file to write")
+    if out.suffix != ".nwb":
+        raise UsageError(f"--out must name a .nwb file, got {out}")
     if out.exists() and not args.force:
         raise FileExistsError(f"{out} exists; pass --force to replace it")
     scores = None
@@ -132,13 +134,14 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("place_cells", help="ratemaps .npz (cell, y, x) or .nwb (units + "
                    "positions, or stored ratemaps)")
     p.add_argument("--out", required=True)
-    p.add_argument("--bins", type=int, default=32, help="bins per side when computing "
-                   "ratemaps from spikes")
+    p.add_argument("--bins", type=count(8), default=32, help="bins per side when computing "
+                   "ratemaps from spikes, at least 8 (default: 32)")
     p.add_argument("--shuffles", type=count(1), default=200,
                    help="shuffles of the permutation tests (default 200)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--margin", type=float, default=0.15, help="fraction of the box at each "
-                   "wall left out of the invariance test")
+    p.add_argument("--margin", type=fraction_below_half, default=0.15,
+                   help="fraction of the box at each wall left out of the invariance test, "
+                   "in [0, 0.5) (default: 0.15)")
     p.add_argument("--max-lag", type=float, default=None, help="largest lag tested, m "
                    "(default 15%% of the box)")
     p.add_argument("--alpha", type=probability, default=0.05,
@@ -152,7 +155,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
                        "to metres with the origin at the box centre, optionally resamples.")
     p.add_argument("source")
     p.add_argument("--out", required=True, help="gridform trajectory .npz")
-    p.add_argument("--box", nargs=2, type=float, metavar=("WIDTH", "HEIGHT"), default=None,
+    p.add_argument("--box", nargs=2, type=positive(), metavar=("WIDTH", "HEIGHT"), default=None,
                    help="arena size in metres (not needed for gridform's own files or NWB "
                    "files written by gridform)")
     p.add_argument("--boundary", choices=("walls", "periodic"), default="walls")
@@ -160,9 +163,9 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--units", choices=("m", "cm", "mm"), default="m")
     p.add_argument("--columns", default="t,x,y", help="CSV columns for time, x, y")
     p.add_argument("--series", default=None, help="NWB SpatialSeries name")
-    p.add_argument("--dt", type=float, default=None, help="resample to this step, s")
-    p.add_argument("--max-speed", type=float, default=5.0, help="m/s; faster steps are "
-                   "reported as tracking jumps")
+    p.add_argument("--dt", type=positive(), default=None, help="resample to this step, s")
+    p.add_argument("--max-speed", type=positive(), default=5.0, help="m/s; faster steps are "
+                   "reported as tracking jumps (default: 5)")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_import_trajectory)
 

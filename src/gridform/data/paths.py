@@ -21,6 +21,7 @@ of a trained network's units along the path) and, through the training config's
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gridform._io import read_text
 from gridform.data.extras import DataError
 from gridform.environment import Box
 from gridform.trajectories import Trajectories
@@ -109,8 +111,9 @@ class RecordedPath:
             i = int(np.argmax(speed > self.max_speed))
             raise DataError(
                 f"the path jumps {step[i]:.3g} m in {dt[i]:.3g} s between samples {i} and "
-                f"{i + 1} (t = {t[i]:.6g} s): {speed[i]:.3g} m/s is above max_speed = "
-                f"{self.max_speed} m/s. Tracking glitches must be removed first, or the "
+                f"{i + 1} (t = {t[i]:.6g} s): {speed[i]:.3g} m/s is above the largest "
+                f"plausible speed of {self.max_speed} m/s (--max-speed on the command line, "
+                "max_speed= in Python). Tracking glitches must be removed first, or the "
                 "units are wrong.")
         object.__setattr__(self, "times", t)
         object.__setattr__(self, "positions", p)
@@ -139,13 +142,14 @@ class RecordedPath:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"trajectory file not found: {path}")
-        with open(path, newline="") as f:
+        with io.StringIO(read_text(path), newline="") as f:
             reader = csv.DictReader(f)
             header = reader.fieldnames or []
             missing = [c for c in columns if c not in header]
             if missing:
                 raise DataError(f"{path}: no column {missing[0]!r}; the header has "
-                                f"{header}. Name the time, x and y columns with columns=")
+                                f"{header}. Name the time, x and y columns (--columns t,x,y "
+                                "on the command line, columns=(...) in Python)")
             rows = []
             for n, row in enumerate(reader, start=2):
                 try:
@@ -289,6 +293,10 @@ def path_windows(positions: jax.Array, velocities: jax.Array, starts, length: in
 
 def _load_npz(path: Path, box: Box | None, origin: str, units: str, max_speed: float
               ) -> RecordedPath:
+    import zipfile
+
+    if path.is_file() and not zipfile.is_zipfile(path):  # numpy would offer to unpickle it
+        raise DataError(f"{path} is not an .npz archive (not a zip file)")
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}

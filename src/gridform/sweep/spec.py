@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from gridform._io import read_text
 from gridform.training.config import PRESETS, ConfigError, TrainConfig, load_config
 
 __all__ = ["DEFAULT_METRICS", "RunSpec", "SweepSpec", "SweepSpecError", "load_sweep"]
@@ -133,7 +134,7 @@ def load_sweep(path: str | Path, quick: bool = False) -> SweepSpec:
     if not path.is_file():
         raise SweepSpecError(f"sweep file not found: {path}")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as err:
         raise SweepSpecError(f"{path} is not valid TOML: {err}") from None
     return parse_sweep(data, name=path.stem, quick=quick)

@@ -141,7 +141,8 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir")
     p.add_argument("--batches", type=count(1), default=None,
                    help="evaluation batches (at least 1)")
-    p.add_argument("--bins", type=int, default=20, help="ratemap bins per side")
+    p.add_argument("--bins", type=count(8), default=20,
+                   help="ratemap bins per side, at least 8 to score them (default: 20)")
     p.add_argument("--trajectory", default=None, help="evaluate along this trajectory "
                    "(gridform .npz) instead of fresh random walks")
     p.add_argument("--out", default=None, help="with --trajectory: where to write "
