@@ -41,7 +41,8 @@ def test_report_of_a_run_is_self_contained(run_dir):
     for sid in SECTIONS:
         assert f'<h2 id="{sid}">' in page
     imgs = re.findall(r'<img[^>]*src="([^"]+)"', page)
-    assert len(imgs) >= 3  # training curves, ratemaps, score histogram, spectrum
+    # training curves, ratemaps, autocorrelograms, histograms, 2-D spectrum, code spectrum
+    assert len(imgs) >= 6
     assert all(src.startswith("data:image/png;base64,") for src in imgs)
     # nothing is fetched from anywhere: no external URLs at all
     assert "http://" not in page and "https://" not in page and "src=\"/" not in page
@@ -53,6 +54,10 @@ def test_report_of_a_run_is_self_contained(run_dir):
     # every image says what it shows
     alts = re.findall(r'<img[^>]*alt="([^"]*)"', page)
     assert len(alts) == len(imgs) and all(a and a != "figure" for a in alts), alts
+    said = " ".join(alts)
+    for words in ("g = gridness score_60", "spatial autocorrelograms", "spacing of",
+                  "lattice orientation", "2-D power spectrum", "gridness of"):
+        assert words in said, words
     # the numbers first, the configuration last and folded
     order = [page.index(f'<h2 id="{sid}">') for sid in SECTIONS]
     assert order == sorted(order) and SECTIONS[0] == "claims" and SECTIONS[-1] == "config"
@@ -124,12 +129,34 @@ def _chromium():
     return None
 
 
-def test_report_renders_in_headless_chromium(run_dir, tmp_path):
+@pytest.fixture(scope="module")
+def demo_like(run_dir, tmp_path_factory):
+    """A directory laid out as `gridform demo` writes it: train/ and pattern/."""
+    d = tmp_path_factory.mktemp("demo-like")
+    shutil.copytree(run_dir, d / "train")
+    assert main(["pattern", "--n-cells", "6", "--steps", "200", "--bins", "24",
+                 "--width", "2.2", "--place-cells", "256", "--out", str(d / "pattern")]) == 0
+    return d
+
+
+def test_report_of_a_pattern_directory(demo_like, capsys):
+    pattern = demo_like / "pattern"
+    assert main(["report", str(pattern)]) == 0
+    page = (pattern / "report.html").read_text()
+    section = page[page.index('<h2 id="pattern">'):page.index('<h2 id="training">')]
+    assert "theory spacing 4 pi / (sqrt(3) k*) (m)" in section and "relu dynamics" in section
+    assert len(re.findall(r"<img", section)) == 4
+    assert "the 6 most grid-like maps" in section and "spatial autocorrelograms" in section
+
+
+def test_report_renders_in_headless_chromium(demo_like, tmp_path):
     browser = _chromium()
     if browser is None:
         pytest.skip("Chromium is not installed and could not be installed here "
                     "(.ci/run installs the Debian packages chromium and chromium-driver)")
-    page = write_report(run_dir, tmp_path / "report.html").read_text()
+    page = write_report(demo_like, tmp_path / "report.html").read_text()
+    # the run's and the pattern's figures are both on the page
+    assert page.count('alt="spatial autocorrelograms') == 2
     # a copy with a probe script and, as a negative control, one blank image
     blank = f'<img id="blank-control" src="data:image/png;base64,{_blank_png()}">'
     probe_page = tmp_path / "probe.html"
@@ -147,7 +174,7 @@ def test_report_renders_in_headless_chromium(run_dir, tmp_path):
     images = json.loads(m.group(1).replace("&quot;", '"'))
     figures = [i for i in images if i["id"] != "blank-control"]
     control = [i for i in images if i["id"] == "blank-control"]
-    assert len(figures) >= 3
+    assert len(figures) >= 10
     # the check can fail: the blank control decodes but has no contrast
     assert control and control[0]["w"] > 0 and control[0]["sd"] == pytest.approx(0, abs=0.5)
     for img in figures:

@@ -387,7 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="one self-contained HTML report of a run or reproduction",
                        description="Write DIR/report.html (figures embedded) for a training "
-                                   "run, a demo directory or a reproduce directory.")
+                                   "run, a pattern simulation, a demo directory or a "
+                                   "reproduce directory.")
     p.add_argument("directory", metavar="RUN_OR_REPRODUCE_DIR")
     p.add_argument("--out", default=None, type=_html_path,
                    help="HTML file to write, ending in .html (default: DIR/report.html)")

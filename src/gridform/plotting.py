@@ -11,7 +11,8 @@ import numpy as np
 
 from gridform.analysis.ratemaps import Ratemaps
 
-__all__ = ["plot_ratemaps", "plot_spectrum", "plot_topology", "save_figure"]
+__all__ = ["plot_autocorrelograms", "plot_ratemap_spectrum", "plot_ratemaps",
+           "plot_score_histograms", "plot_spectrum", "plot_topology", "save_figure"]
 
 
 def plot_ratemaps(maps: Ratemaps, scores=None, cells=None, ncols: int = 8, title: str = "",
@@ -25,8 +26,13 @@ def plot_ratemaps(maps: Ratemaps, scores=None, cells=None, ncols: int = 8, title
     else:
         fig = np.ravel(axes)[0].figure
     flat = np.ravel(axes)
+    im = None
     for ax, c in zip(flat, cells, strict=False):
-        ax.imshow(maps.rates[c], origin="lower", extent=maps.extent, cmap="jet")
+        r = maps.rates[c]
+        lo, hi = (np.nanmin(r), np.nanmax(r)) if np.isfinite(r).any() else (0.0, 1.0)
+        # each map on its own scale, shown as 0 (its minimum) .. 1 (its maximum)
+        im = ax.imshow((r - lo) / (hi - lo if hi > lo else 1.0), origin="lower",
+                       extent=maps.extent, cmap="jet", vmin=0, vmax=1)
         label = f"#{c}" if scores is None else f"#{c} g={scores.score_60[c]:.2f}"
         ax.set_title(label, fontsize=7)
         ax.set_xticks([])
@@ -34,7 +40,10 @@ def plot_ratemaps(maps: Ratemaps, scores=None, cells=None, ncols: int = 8, title
     for ax in flat[len(cells):]:
         ax.axis("off")
     if title:
-        fig.suptitle(f"{title} (each panel {maps.width:.1f} m x {maps.height:.1f} m)",
+        if im is not None and len(flat) > 1:
+            fig.colorbar(im, ax=axes, shrink=0.8, label="rate, each map from its min to its max")
+        g = "; g = gridness score_60" if scores is not None else ""
+        fig.suptitle(f"{title} (each panel {maps.width:.1f} m x {maps.height:.1f} m{g})",
                      fontsize=9)
     return fig
 
@@ -199,3 +208,98 @@ def plot_condition_fractions(labels: list[str], fractions, title: str):
     ax.set(ylim=(0, 1), ylabel="fraction of runs forming grids", title=title)
     return fig
 
+
+
+def plot_autocorrelograms(maps: Ratemaps, scores, cells, ncols: int = 8):
+    """Spatial autocorrelograms of ``cells``, each titled with its gridness g (score_60),
+    lags in metres, one shared colour scale of correlation (-1 to 1) with its colourbar."""
+    from gridform.analysis.scores import autocorrelogram
+
+    cells = np.asarray(cells)
+    sacs = autocorrelogram(maps.rates[cells])
+    ny, nx = maps.shape
+    dx, dy = maps.width / nx, maps.height / ny
+    extent = (-(nx - 1) * dx, (nx - 1) * dx, -(ny - 1) * dy, (ny - 1) * dy)
+    nrows = int(np.ceil(len(cells) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols + 0.8, 1.7 * nrows + 0.5),
+                             squeeze=False)
+    flat = np.ravel(axes)
+    im = None
+    for ax, c, sac in zip(flat, cells, sacs, strict=False):
+        im = ax.imshow(sac, origin="lower", extent=extent, cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.set_title(f"#{c} g={scores.score_60[c]:.2f}", fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in flat[len(cells):]:
+        ax.axis("off")
+    if im is not None:
+        fig.colorbar(im, ax=axes, shrink=0.8, label="correlation")
+    fig.suptitle(f"spatial autocorrelograms (lags up to {extent[1]:.1f} m); g = gridness "
+                 "score_60", fontsize=9)
+    return fig
+
+
+def plot_score_histograms(scores, active, predicted_spacing_m: float | None = None,
+                          null_threshold: float | None = None):
+    """Histograms of gridness (all active units, with 0.3, 0.8 and a null's 95th
+    percentile marked), and of spacing and orientation of the units above 0.8 (the
+    theory's spacing marked)."""
+    s60 = scores.score_60[active]
+    good = active & (np.nan_to_num(scores.score_60, nan=-9) > 0.8)
+    fig, ax = plt.subplots(1, 3, figsize=(12, 3.2))
+    ax[0].hist(s60[np.isfinite(s60)], bins=30, color="0.4")
+    ax[0].axvline(0.3, color="k", ls="--", lw=0.8, label="0.3")
+    ax[0].axvline(0.8, color="k", ls=":", lw=0.8, label="0.8")
+    if null_threshold is not None and np.isfinite(null_threshold):
+        ax[0].axvline(null_threshold, color="tab:red", lw=1,
+                      label=f"null 95th pct {null_threshold:.2f}")
+    ax[0].set(xlabel="gridness score_60", ylabel="active units",
+              title=f"gridness of {int(active.sum())} active units")
+    ax[0].legend(fontsize=7)
+    sp = scores.spacing_m[good]
+    sp = sp[np.isfinite(sp)]
+    ax[1].hist(sp, bins=20, color="tab:blue")
+    if predicted_spacing_m is not None and np.isfinite(predicted_spacing_m):
+        ax[1].axvline(predicted_spacing_m, color="k", lw=1.2,
+                      label=f"theory {predicted_spacing_m:.3f} m")
+    if sp.size:
+        ax[1].axvline(float(np.median(sp)), color="tab:orange", ls="--", lw=1.2,
+                      label=f"median {np.median(sp):.3f} m")
+    ax[1].set(xlabel="grid spacing (m)", ylabel="units above 0.8",
+              title=f"spacing of {sp.size} units above 0.8")
+    ax[1].legend(fontsize=7)
+    ori = scores.orientation_deg[good]
+    ori = ori[np.isfinite(ori)]
+    ax[2].hist(ori, bins=np.arange(0, 61, 5), color="tab:green")
+    ax[2].set(xlabel="orientation (deg, period 60)", ylabel="units above 0.8",
+              title="lattice orientation", xlim=(0, 60))
+    fig.tight_layout()
+    return fig
+
+
+def plot_ratemap_spectrum(maps: Ratemaps, active, k_star: float | None = None):
+    """The 2-D power spectrum of the active units' ratemaps (each mean-subtracted, NaN
+    bins at the map's mean, averaged over units), in rad/m, with the theory's ring k* and
+    the grid's first Fourier shell drawn as circles."""
+    rates = maps.rates[np.asarray(active)]
+    fig, ax = plt.subplots(figsize=(4.6, 4))
+    if rates.shape[0] == 0:
+        ax.text(0.5, 0.5, "no active units", ha="center", transform=ax.transAxes)
+        return fig
+    means = np.nanmean(rates, axis=(1, 2), keepdims=True)
+    filled = np.where(np.isfinite(rates), rates, means) - means
+    power = np.mean(np.abs(np.fft.fftshift(np.fft.fft2(filled), axes=(1, 2))) ** 2, axis=0)
+    ny, nx = maps.shape
+    kx = np.fft.fftshift(np.fft.fftfreq(nx, d=maps.width / nx)) * 2 * np.pi
+    ky = np.fft.fftshift(np.fft.fftfreq(ny, d=maps.height / ny)) * 2 * np.pi
+    im = ax.pcolormesh(kx, ky, power / power.max(), cmap="magma", shading="nearest")
+    fig.colorbar(im, ax=ax, label="power (normalised)")
+    if k_star is not None and k_star > 0:
+        t = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(k_star * np.cos(t), k_star * np.sin(t), "c--", lw=1,
+                label=f"theory ring k* = {k_star:.2f} rad/m")
+        ax.legend(fontsize=7, loc="upper right")
+    lim = 3 * k_star if k_star else kx.max()
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="k_x (rad/m)", ylabel="k_y (rad/m)",
+           title="ratemaps' 2-D power spectrum", aspect="equal")
+    return fig

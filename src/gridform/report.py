@@ -10,6 +10,7 @@ for a single run the demo's acceptance bars).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,9 @@ import numpy as np
 from gridform.htmlpage import Markup, Section, figure, paragraph, table, write_page
 from gridform.training.runs import RunDir, Summary
 
-__all__ = ["SECTIONS", "find_run", "write_report"]
+__all__ = ["SECTIONS", "find_pattern", "find_run", "write_report"]
 
-SECTIONS = ("claims", "ratemaps", "training", "topology", "theory", "config")
+SECTIONS = ("claims", "ratemaps", "pattern", "training", "topology", "theory", "config")
 
 
 # alt texts of the figures other commands wrote, by file name
@@ -53,6 +54,22 @@ def find_run(directory: Path) -> Path | None:
     return None
 
 
+def find_pattern(directory: Path) -> Path | None:
+    """The pattern simulation a directory holds: itself or ``pattern/`` (a demo's)."""
+    from gridform.theory.pattern_run import PATTERN_FILES
+
+    for cand in (directory, directory / "pattern"):
+        path = cand / PATTERN_FILES["summary"]
+        if path.exists() and (cand / PATTERN_FILES["ratemaps"]).exists():
+            try:
+                data = json.loads(path.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+            if isinstance(data, dict) and "nonlinearity" in data.get("config", {}):
+                return cand
+    return None
+
+
 def _training_figure(run: Path):
     from gridform.plotting import plt
 
@@ -75,26 +92,41 @@ def _training_figure(run: Path):
     return fig
 
 
-def _ratemap_figures(run: Path) -> list:
-    from gridform.analysis.ratemaps import load_ratemaps
-    from gridform.analysis.scores import score_ratemaps
-    from gridform.plotting import plot_ratemaps, plt
-
-    maps = load_ratemaps(RunDir(run).ratemaps_path)
+def _ratemap_figures(maps_path: Path, predicted_spacing_m: float | None,
+                     what: str = "units") -> list:
+    """The figures of a directory of scored ratemaps: the most grid-like maps, their
+    autocorrelograms, histograms of gridness (with a spectrum-matched null's 95th
+    percentile), spacing (with the theory's) and orientation, and the maps' 2-D spectrum
+    with the theory's ring."""
     import warnings
 
+    from gridform.analysis.ratemaps import load_ratemaps
+    from gridform.analysis.scores import score_ratemaps, spectral_null
+    from gridform.plotting import (
+        plot_autocorrelograms,
+        plot_ratemap_spectrum,
+        plot_ratemaps,
+        plot_score_histograms,
+    )
+    from gridform.training.evaluate import active_units
+
+    maps = load_ratemaps(maps_path)
+    active = active_units(maps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scores = score_ratemaps(maps)
+        null = (spectral_null(maps.select(np.flatnonzero(active)), 100, 0).threshold(95)
+                if active.sum() > 1 else None)
     s = np.nan_to_num(scores.score_60, nan=-9)
-    fig1 = plot_ratemaps(maps, scores, cells=np.argsort(-s)[:24], ncols=8,
-                         title="the 24 most grid-like units")
-    fig2, ax = plt.subplots(figsize=(5, 3))
-    ax.hist(scores.score_60[np.isfinite(scores.score_60)], bins=30)
-    ax.axvline(0.3, color="k", ls="--", lw=0.8)
-    ax.axvline(0.8, color="k", ls=":", lw=0.8)
-    ax.set(xlabel="score_60", ylabel="units", title="gridness of all scored units")
-    return [fig1, fig2]
+    top = np.argsort(-s)[:24]
+    ok = predicted_spacing_m is not None and math.isfinite(predicted_spacing_m) \
+        and predicted_spacing_m > 0
+    k_star = 4 * math.pi / (math.sqrt(3) * predicted_spacing_m) if ok else None
+    return [plot_ratemaps(maps, scores, cells=top, ncols=8,
+                          title=f"the {len(top)} most grid-like {what}"),
+            plot_autocorrelograms(maps, scores, top[:8]),
+            plot_score_histograms(scores, active, predicted_spacing_m if ok else None, null),
+            plot_ratemap_spectrum(maps, active, k_star)]
 
 
 def _run_claims(summary: Summary) -> list[tuple]:
@@ -125,20 +157,52 @@ def write_report(directory: str | Path, out: str | Path | None = None) -> Path:
     if not directory.is_dir():
         raise FileNotFoundError(f"not a directory: {directory}")
     run = find_run(directory)
+    pattern = find_pattern(directory)
     claims_csv = directory / "claims.csv"
-    if run is None and not claims_csv.exists():
-        raise FileNotFoundError(f"{directory} holds neither a training run (config.json) nor "
-                                "a reproduction (claims.csv)")
+    if run is None and pattern is None and not claims_csv.exists():
+        raise FileNotFoundError(f"{directory} holds neither a training run (config.json), a "
+                                "pattern simulation (gridform pattern) nor a reproduction "
+                                "(claims.csv)")
     out = directory / RunDir.REPORT if out is None else Path(out)
     summary = None
     if run is not None and RunDir(run).summary_path.exists():
         summary = RunDir(run).read_summary()
     # the numbers a reader looks for first; the configuration last, folded
     sections = [_claims_section(claims_csv, summary),
-                _ratemaps_section(directory, run, summary), _training_section(run),
+                _ratemaps_section(directory, run, summary), _pattern_section(pattern),
+                _training_section(run),
                 _topology_section(directory, run), _theory_section(directory, run, summary),
                 _config_section(directory, run)]
     return write_page(out, f"gridform report: {directory.name or directory}", sections)
+
+
+def _pattern_section(pattern: Path | None) -> Section:
+    """A pattern simulation's numbers beside the theory, and its figures."""
+    from gridform.theory.pattern_run import PATTERN_FILES
+
+    sec = Section("pattern", "Pattern-forming dynamics")
+    if pattern is None:
+        return sec.add(_note("no pattern simulation in this directory (gridform pattern)"))
+    s = json.loads((pattern / PATTERN_FILES["summary"]).read_text())
+    c = s.get("config", {})
+    pred = s.get("predicted_spacing_m")
+    sp = s.get("median_spacing_m")
+    ratio = sp / pred - 1 if isinstance(sp, float) and isinstance(pred, float) and pred else None
+    sec.add(f"{c.get('cells', '')}-cell {c.get('nonlinearity', '')} dynamics of "
+            f"{c.get('n_cells', '')} maps, {c.get('steps', '')} steps, {c.get('kind', '')} "
+            f"place cells (sigma {c.get('sigma', '')} m, s = {c.get('surround_scale', '')}) "
+            f"in a {c.get('width', '')} m {c.get('boundary', '')} box at {c.get('bins', '')} "
+            "bins.")
+    sec.add(table([("fraction of maps above 0.3", s.get("frac_above_0.3")),
+                   ("fraction of maps above 0.8", s.get("frac_above_0.8")),
+                   ("median score_60", s.get("median_score_60")),
+                   ("median spacing, maps above 0.8 (m)", sp),
+                   ("theory spacing 4 pi / (sqrt(3) k*) (m)", pred),
+                   ("measured / theory - 1", "" if ratio is None else f"{ratio:+.1%}")],
+                  ("pattern", "value")))
+    for f in _ratemap_figures(pattern / PATTERN_FILES["ratemaps"], pred, what="maps"):
+        sec.add(figure(f))
+    return sec
 
 
 def _note(text: str) -> Markup:
@@ -174,7 +238,8 @@ def _ratemaps_section(directory: Path, run: Path | None, summary: Summary | None
                       ) -> Section:
     sec = Section("ratemaps", "Ratemaps and scores")
     if run is not None and RunDir(run).ratemaps_path.exists():
-        for f in _ratemap_figures(run):
+        pred = None if summary is None else summary.predicted_spacing_m
+        for f in _ratemap_figures(RunDir(run).ratemaps_path, pred):
             sec.add(figure(f))
         if summary is not None:
             sec.add(table(summary.rows()[:-1], ("summary", "value")))
