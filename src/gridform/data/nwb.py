@@ -52,14 +52,41 @@ def write_nwb(path: str | os.PathLike, *, trajectory: RecordedPath | None = None
     default subject (a simulated agent). At least one of the data arguments is needed.
     """
     pynwb = require("pynwb", "nwb")
-    from hdmf.common import DynamicTable, VectorData
-    from pynwb.behavior import Position, SpatialSeries
+    from pynwb.behavior import Position
     from pynwb.file import Subject
-    from pynwb.misc import Units
+
+    from gridform._io import atomic_path
 
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True (--force) to replace it")
+    n_cells = _n_cells(trajectory, ratemaps, scores, spike_times)
+    # simulated data has no subject: no animal was recorded, so none is invented (pass
+    # ``subject`` to describe a real one)
+    f = pynwb.NWBFile(session_description=description, identifier=str(uuid.uuid4()),
+                      session_start_time=start_time or _dt.datetime.now(_dt.UTC),
+                      subject=Subject(**subject) if subject else None,
+                      data_collection="simulated with gridform; no animal was recorded"
+                      if not subject else None)
+    beh = f.create_processing_module("behavior", "positions and spatial maps")
+    if trajectory is not None:
+        beh.add(Position(spatial_series=_spatial_series(trajectory), name="Position"))
+    if n_cells is not None:
+        table = _unit_table(n_cells, ratemaps, scores, spike_times)
+        if spike_times is not None:
+            f.units = table
+        else:
+            beh.add(table)
+    if ratemaps is not None:
+        beh.add(_ratemap_grid(ratemaps))
+    with atomic_path(path) as tmp:
+        with pynwb.NWBHDF5IO(str(tmp), "w") as io:
+            io.write(f)
+    return path
+
+
+def _n_cells(trajectory, ratemaps, scores, spike_times) -> int | None:
+    """The number of cells the inputs agree on (None: a trajectory alone)."""
     if trajectory is None and ratemaps is None and spike_times is None:
         raise DataError("nothing to write: give a trajectory, ratemaps or spike times")
     n_cells = None
@@ -73,74 +100,68 @@ def write_nwb(path: str | os.PathLike, *, trajectory: RecordedPath | None = None
         if n_cells is None or np.asarray(col).shape != (n_cells,):
             raise DataError(f"score column {key!r} needs one value per cell "
                             f"({n_cells}), got shape {np.asarray(col).shape}")
-    # simulated data has no subject: no animal was recorded, so none is invented (pass
-    # ``subject`` to describe a real one)
-    f = pynwb.NWBFile(session_description=description, identifier=str(uuid.uuid4()),
-                      session_start_time=start_time or _dt.datetime.now(_dt.UTC),
-                      subject=Subject(**subject) if subject else None,
-                      data_collection="simulated with gridform; no animal was recorded"
-                      if not subject else None)
-    beh = f.create_processing_module("behavior", "positions and spatial maps")
-    if trajectory is not None:
-        tr = trajectory
-        box_note = json.dumps({"gridform_box": [tr.box.width, tr.box.height, tr.box.boundary]})
-        # a rate when it reproduces the times exactly as read_path computes them back
-        regular = False
-        for rate in (round(1.0 / tr.dt, 6), 1.0 / tr.dt):
-            if np.array_equal(tr.times, tr.times[0] + np.arange(tr.n) / rate):
-                regular = True
-                break
-        timing: dict[str, Any] = ({"starting_time": float(tr.times[0]), "rate": rate}
-                                  if regular else {"timestamps": tr.times})
-        series = SpatialSeries(name="position", data=tr.positions, unit="meters",
-                               reference_frame="origin at the centre of the box; x along "
-                               "its width, y along its height", comments=box_note,
-                               description="(x, y) position", **timing)
-        beh.add(Position(spatial_series=series, name="Position"))
-    if n_cells is not None:
-        # recorded cells (with spikes) go in the units table; model units, which do not
-        # spike, in a table of their own (NWB's units table is for spiking cells)
-        if spike_times is not None:
-            table = Units(name="units", description="recorded cells", resolution=1e-4)
-        else:
-            table = DynamicTable(name="unit_ratemaps", description="model units of a "
-                                 "trained network: ratemaps and scores")
-        if ratemaps is not None:
-            table.add_column(name="ratemap", description="mean rate per spatial bin "
-                             "(y, x); NaN where the bin was never visited")
-        for key in scores or {}:
-            table.add_column(name=key, description=f"gridform {key}")
-        for i in range(n_cells):
-            row: dict[str, Any] = {}
-            if spike_times is not None:
-                row["spike_times"] = np.sort(np.asarray(spike_times[i], dtype=np.float64))
-            if ratemaps is not None:
-                row["ratemap"] = ratemaps.rates[i]
-            for key, col in (scores or {}).items():
-                row[key] = float(np.asarray(col)[i])
-            if spike_times is not None:
-                table.add_unit(**row)
-            else:
-                table.add_row(**row)
-        if spike_times is not None:
-            f.units = table
-        else:
-            beh.add(table)
-    if ratemaps is not None:
-        beh.add(DynamicTable(name="ratemap_grid", description="the spatial bins of the units' "
-                             "ratemaps", columns=[
-                                 VectorData(name="x_centers", description="bin centres, m",
-                                            data=[ratemaps.x_centers]),
-                                 VectorData(name="y_centers", description="bin centres, m",
-                                            data=[ratemaps.y_centers]),
-                                 VectorData(name="occupancy", description="samples per bin",
-                                            data=[ratemaps.occupancy])]))
-    from gridform._io import atomic_path
+    return n_cells
 
-    with atomic_path(path) as tmp:
-        with pynwb.NWBHDF5IO(str(tmp), "w") as io:
-            io.write(f)
-    return path
+
+def _spatial_series(tr: RecordedPath):
+    """The path as a SpatialSeries, with the box in its comments; a rate instead of
+    timestamps when the rate reproduces the times exactly as read_path computes them."""
+    from pynwb.behavior import SpatialSeries
+
+    box_note = json.dumps({"gridform_box": [tr.box.width, tr.box.height, tr.box.boundary]})
+    timing: dict[str, Any] = {"timestamps": tr.times}
+    for rate in (round(1.0 / tr.dt, 6), 1.0 / tr.dt):
+        if np.array_equal(tr.times, tr.times[0] + np.arange(tr.n) / rate):
+            timing = {"starting_time": float(tr.times[0]), "rate": rate}
+            break
+    return SpatialSeries(name="position", data=tr.positions, unit="meters",
+                         reference_frame="origin at the centre of the box; x along its "
+                         "width, y along its height", comments=box_note,
+                         description="(x, y) position", **timing)
+
+
+def _unit_table(n_cells: int, ratemaps, scores, spike_times):
+    """Recorded cells (with spikes) in NWB's units table; model units, which do not spike,
+    in a table of their own (the units table is for spiking cells)."""
+    from hdmf.common import DynamicTable
+    from pynwb.misc import Units
+
+    if spike_times is not None:
+        table = Units(name="units", description="recorded cells", resolution=1e-4)
+    else:
+        table = DynamicTable(name="unit_ratemaps", description="model units of a trained "
+                             "network: ratemaps and scores")
+    if ratemaps is not None:
+        table.add_column(name="ratemap", description="mean rate per spatial bin (y, x); NaN "
+                         "where the bin was never visited")
+    for key in scores or {}:
+        table.add_column(name=key, description=f"gridform {key}")
+    for i in range(n_cells):
+        row: dict[str, Any] = {}
+        if spike_times is not None:
+            row["spike_times"] = np.sort(np.asarray(spike_times[i], dtype=np.float64))
+        if ratemaps is not None:
+            row["ratemap"] = ratemaps.rates[i]
+        for key, col in (scores or {}).items():
+            row[key] = float(np.asarray(col)[i])
+        if spike_times is not None:
+            table.add_unit(**row)
+        else:
+            table.add_row(**row)
+    return table
+
+
+def _ratemap_grid(ratemaps: Ratemaps):
+    from hdmf.common import DynamicTable, VectorData
+
+    return DynamicTable(name="ratemap_grid", description="the spatial bins of the units' "
+                        "ratemaps", columns=[
+                            VectorData(name="x_centers", description="bin centres, m",
+                                       data=[ratemaps.x_centers]),
+                            VectorData(name="y_centers", description="bin centres, m",
+                                       data=[ratemaps.y_centers]),
+                            VectorData(name="occupancy", description="samples per bin",
+                                       data=[ratemaps.occupancy])])
 
 
 def _open(path: Path):

@@ -25,8 +25,6 @@ from gridform.reproduce.claims import Claim
 def target_pattern(ctx: _Context) -> list[Claim]:
     """Single-cell dynamics: hexagons under ReLU only, three plane waves whose phases sum
     to zero, and Gaussian targets that follow the box."""
-    from gridform.analysis.scores import phase_randomised, triad_phase_sum
-    from gridform.theory.energy import pattern_energies
     from gridform.theory.spectrum import predict
 
     n = 12 if ctx.quick else 32
@@ -34,13 +32,25 @@ def target_pattern(ctx: _Context) -> list[Claim]:
     width, bins = TORUS_M, 60
     where = f"{width} m torus, 60 bins, {n} cells, {steps} steps"
     pred = predict("dos", SIGMA_M, SURROUND_SCALE)
-    results, claims = {}, []
+    results = {}
     for nl in ("relu", "tanh", "linear", "nonneg"):
         res = _pattern("dos", nl, n, steps, ctx.seed)
         results[nl] = (res, _scores(res.ratemaps))
     gauss = _pattern("gaussian", "relu", n, steps, ctx.seed, width=width)
     gauss_s = _scores(gauss.ratemaps)
-    relu_s = results["relu"][1]
+    claims = [*_selection_claims(results, n, where),
+              *_geometry_claims(results, gauss_s, pred, ctx.seed, n, where, width, bins),
+              *_gaussian_claims(results, gauss, gauss_s, n, where, width)]
+    ctx.figure_data["pattern"] = dict(gauss_s=gauss_s, results=results, gauss=gauss, width=width,
+                                  steps=steps, n=n)
+    return claims
+
+
+def _selection_claims(results: dict, n: int, where: str) -> list[Claim]:
+    """Which dynamics form hexagons, and the hexagon's energy against other patterns."""
+    from gridform.theory.energy import pattern_energies
+
+    claims = []
 
     def frac_hex(sc) -> float:
         return float(np.mean(_hexagonal(sc)))
@@ -75,7 +85,16 @@ def target_pattern(ctx: _Context) -> list[Claim]:
         first == "hexagons" and margin > 0, PAPER + ", pattern selection", 4, "",
         "the same energies under tanh", f"{first_t} first, hexagon margin {margin_t:+.3f}",
         first_t == "hexagons" and margin_t > 0))
+    return claims
 
+
+def _geometry_claims(results: dict, gauss_s, pred, seed: int, n: int, where: str,
+                     width: float, bins: int) -> list[Claim]:
+    """The hexagons' spacing against the theory, and their triad of plane waves."""
+    from gridform.analysis.scores import phase_randomised, triad_phase_sum
+
+    claims = []
+    relu_s = results["relu"][1]
     def spacing_error(sc) -> tuple[float, np.ndarray]:
         good = _hexagonal(sc) & np.isfinite(sc.spacing_m)
         sp = sc.spacing_m[good]
@@ -98,7 +117,7 @@ def target_pattern(ctx: _Context) -> list[Claim]:
 
     hexa = results["relu"][0].ratemaps.rates[_hexagonal(relu_s)]
     triad = np.abs(triad_phase_sum(hexa)) if hexa.size else np.array([np.nan])
-    shuffled = np.abs(triad_phase_sum(phase_randomised(hexa, np.random.default_rng(ctx.seed)))
+    shuffled = np.abs(triad_phase_sum(phase_randomised(hexa, np.random.default_rng(seed)))
                       ) if hexa.size else np.array([np.nan])
     bar = math.pi / 4
     claims.append(Claim(
@@ -109,7 +128,14 @@ def target_pattern(ctx: _Context) -> list[Claim]:
         "Sorscher et al. 2023, phase of the hexagonal triad", int(np.isfinite(triad).sum()),
         f"max {_fmt(np.nanmax(triad), '.2f')} rad", "the same maps with random Fourier phases",
         f"{_fmt(_median(shuffled), '.2f')} rad", bool(_median(shuffled) < bar)))
+    return claims
 
+
+def _gaussian_claims(results: dict, gauss, gauss_s, n: int, where: str,
+                     width: float) -> list[Claim]:
+    """Gaussian targets: no ring, so the box sets the scale, and squares."""
+    claims = []
+    relu_s = results["relu"][1]
     k_box = 2 * math.pi / width
     kd, kd_dos = _median(gauss.dominant_k), _median(results["relu"][0].dominant_k)
     claims.append(Claim(
@@ -127,7 +153,4 @@ def target_pattern(ctx: _Context) -> list[Claim]:
         "median score_90 - score_60 > 0", f"{_fmt(sq, '+.2f')}", bool(sq > 0),
         "Sorscher et al. 2023, Gaussian targets", n, "", "DoS targets, same dynamics",
         f"{_fmt(sq_dos, '+.2f')}", bool(sq_dos > 0)))
-
-    ctx.figure_data["pattern"] = dict(gauss_s=gauss_s, results=results, gauss=gauss, width=width,
-                                  steps=steps, n=n)
     return claims

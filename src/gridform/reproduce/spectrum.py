@@ -99,6 +99,27 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
     Every wavenumber is measured on the code the package builds (its covariance on a
     grid), never on the analytic tuning spectrum the closed form comes from.
     """
+    from gridform.theory.spectrum import predict
+
+    pred = predict("dos", SIGMA_M, SURROUND_SCALE)
+    ring_claims, cov, ring = _ring_claims(ctx.seed, pred)
+    sigma_claim, sweep = _sigma_claim(ctx.seed, ctx.quick)
+    claims = [*ring_claims, *_no_ring_claims(ctx.seed, pred.k_star), sigma_claim]
+    k = np.linspace(0, 60, 601)
+    ctx.figure_data["spectrum"] = dict(
+        rnn_spacing=ctx.details.get("rnn_spacing"), cov=cov, k=k, pred=pred,
+        **{name: sweep[name] for name in ("sigmas_theory", "theory", "points", "sim")})
+    ctx.details["spectrum"] = {"k_star": pred.k_star, "ring": ring,
+                               "sigmas": list(sweep["points"]),
+                               "simulated_spacing_m": sweep["sim"],
+                               "gaussian_spacing_m": sweep["sim_g"],
+                               "shell_resolution": sweep["resolution"]}
+    return claims
+
+
+def _ring_claims(seed: int, pred) -> tuple[list[Claim], object, float]:
+    """The code's covariance peaks on the ring k*: on a torus at three (sigma, s), and in
+    the training box; returns the claims, the box's covariance and its ring."""
     import jax
 
     from gridform.environment import Box
@@ -110,7 +131,7 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
     res = _shell_resolution(predict("dos", SIGMA_M, SURROUND_SCALE).k_star, 80, 4.4)
 
     def ring_errors(kind: str) -> list[float]:
-        return [abs(_ring_of_code(kind, sg, s, ctx.seed) / predict("dos", sg, s).k_star - 1)
+        return [abs(_ring_of_code(kind, sg, s, seed) / predict("dos", sg, s).k_star - 1)
                 for sg, s in pairs]
 
     err, err_g = ring_errors("dos"), ring_errors("gaussian")
@@ -124,11 +145,10 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
         "errors " + ", ".join(f"{100 * e:.0f}%" for e in err_g), max(err_g) < 0.05))
 
     box = Box(2.2, 2.2, "walls")
-    pred = predict("dos", SIGMA_M, SURROUND_SCALE)
 
     def walled_ring(kind: str):
-        pc = PlaceCells.random(jax.random.key(ctx.seed), 512, box, kind=kind, sigma=SIGMA_M,
-                               surround_scale=2.0)
+        pc = PlaceCells.random(jax.random.key(seed), 512, box, kind=kind, sigma=SIGMA_M,
+                               surround_scale=SURROUND_SCALE)
         cov = spatial_covariance(pc, 44)
         return cov, cov.ring()
 
@@ -141,7 +161,13 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
         f"{ring:.2f} rad/m ({100 * rel:.1f}%)", rel < 0.05, PAPER + ", covariance ring", 1, "",
         "Gaussian code, same box", f"{ring_g:.2f} rad/m ({100 * rel_g:.0f}%)", rel_g < 0.05))
 
-    rise, rise_dos = _largest_rise("gaussian", ctx.seed), _largest_rise("dos", ctx.seed)
+    return claims, cov, ring
+
+
+def _no_ring_claims(seed: int, k_star: float) -> list[Claim]:
+    """Codes without a ring (Gaussian, unnormalised DoG), and the plane-wave eigenvectors."""
+    claims = []
+    rise, rise_dos = _largest_rise("gaussian", seed), _largest_rise("dos", seed)
     claims.append(Claim(
         "spectrum", "Gaussian tuning has no ring: the code's spectrum falls monotonically "
         f"from k = 0 (1024 cells, 4.4 m torus, sigma {SIGMA_M} m)",
@@ -149,8 +175,7 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
         f"{100 * rise:.3f}%", rise < 0.01, PAPER + ", Gaussian targets", 1, "",
         "DoS code, same cells", f"{100 * rise_dos:.1f}%", rise_dos < 0.01))
 
-    k_star = predict("dos", SIGMA_M, SURROUND_SCALE).k_star
-    k_dog, k_dos = (_ring_of_code(k_, SIGMA_M, SURROUND_SCALE, ctx.seed)
+    k_dog, k_dos = (_ring_of_code(k_, SIGMA_M, SURROUND_SCALE, seed)
                     for k_ in ("dog_unnormalised", "dos"))
     claims.append(Claim(
         "spectrum", "an unnormalised DoG code (surround amplitude 1) has no ring: its "
@@ -160,7 +185,7 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
         k_dog < k_star / 2, "Schaeffer et al. 2022; Sorscher et al. 2022", 1, "",
         "the normalised DoS code, same cells", f"{k_dos:.2f} rad/m", k_dos < k_star / 2))
 
-    frac, frac_g = (_ring_power_of_eigenvectors(k_, ctx.seed) for k_ in ("dos", "gaussian"))
+    frac, frac_g = (_ring_power_of_eigenvectors(k_, seed) for k_ in ("dos", "gaussian"))
     claims.append(Claim(
         "spectrum", "the top eigenvectors of the DoS code's covariance are plane waves on "
         "the ring (P P^T diagonalised directly; 3.3 m torus, 40 bins)",
@@ -170,20 +195,28 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
         f"{100 * frac.min():.1f}-{100 * frac.max():.1f}%", "Gaussian code, same cells",
         f"min {100 * frac_g.min():.1f}%", bool(frac_g.min() > 0.9)))
 
+    return claims
+
+
+def _sigma_claim(seed: int, quick: bool) -> tuple[Claim, dict]:
+    """The pattern dynamics' spacing against sigma in one fixed box (the torus of every
+    pattern claim), with its Fourier-shell resolution; returns the claim and the sweep."""
+    from gridform.theory.spectrum import predict
+
     # spacing against sigma in one fixed box: the torus of every pattern claim
     sigmas_theory = np.linspace(0.08, 0.2, 25)
-    theory = [predict("dos", s_, 2.0).grid_spacing_m for s_ in sigmas_theory]
-    points = (0.10, 0.12, 0.15, 0.18) if ctx.quick else (0.08, 0.10, 0.12, 0.15, 0.18, 0.20)
-    sim = _spacings_against_sigma("dos", points, ctx.seed)
-    sim_g = _spacings_against_sigma("gaussian", points, ctx.seed)
-    pred_sp = [predict("dos", s_, 2.0).grid_spacing_m for s_ in points]
+    theory = [predict("dos", s_, SURROUND_SCALE).grid_spacing_m for s_ in sigmas_theory]
+    points = (0.10, 0.12, 0.15, 0.18) if quick else (0.08, 0.10, 0.12, 0.15, 0.18, 0.20)
+    sim = _spacings_against_sigma("dos", points, seed)
+    sim_g = _spacings_against_sigma("gaussian", points, seed)
+    pred_sp = [predict("dos", s_, SURROUND_SCALE).grid_spacing_m for s_ in points]
     errs = [m / p_ - 1 for m, p_ in zip(sim, pred_sp, strict=True)]
     errs_g = [m / p_ - 1 for m, p_ in zip(sim_g, pred_sp, strict=True)]
-    resolution = max(_shell_resolution(predict("dos", s_, 2.0).k_star, 60, TORUS_M)
+    resolution = max(_shell_resolution(predict("dos", s_, SURROUND_SCALE).k_star, 60, TORUS_M)
                      for s_ in points)
     decidable = resolution < TOLERANCE
     worst = max(abs(e) for e in errs)
-    claims.append(Claim(
+    claim = Claim(
         "spectrum", "the pattern dynamics' spacing follows 4 pi / (sqrt 3 k*) as sigma "
         f"varies (ReLU, {TORUS_M} m torus, 60 bins, 4 cells each)",
         f"within {TOLERANCE:.0%} at every sigma of {points}; Fourier-shell resolution "
@@ -193,13 +226,7 @@ def target_spectrum(ctx: _Context) -> list[Claim]:
         decidable and worst < TOLERANCE, PAPER + ", spacing against sigma", len(points),
         f"worst {100 * worst:.1f}%", "Gaussian targets, same sigmas",
         ", ".join(f"{100 * e:+.0f}%" for e in errs_g),
-        max(abs(e) for e in errs_g) < TOLERANCE))
+        max(abs(e) for e in errs_g) < TOLERANCE)
 
-    k = np.linspace(0, 60, 601)
-    ctx.figure_data["spectrum"] = dict(rnn_spacing=ctx.details.get("rnn_spacing"), cov=cov, k=k,
-                                  sigmas_theory=sigmas_theory, theory=theory, points=points,
-                                  sim=sim, pred=pred)
-    ctx.details["spectrum"] = {"k_star": pred.k_star, "ring": ring, "sigmas": list(points),
-                               "simulated_spacing_m": sim, "gaussian_spacing_m": sim_g,
-                               "shell_resolution": resolution}
-    return claims
+    return claim, {"sigmas_theory": sigmas_theory, "theory": theory, "points": points,
+                   "sim": sim, "sim_g": sim_g, "resolution": resolution}
