@@ -202,7 +202,8 @@ EDGE = [
     (["theory", "--kind", "bogus"], "--kind"),
     (["theory", "--width", "-2"], "--width"),
     (["theory", "--surround-ratio", "-1"], "--surround-ratio"),
-    (["theory", "--surround-scale", "0.5"], "surround_scale"),
+    (["theory", "--surround-scale", "0.5"], "--surround-scale"),
+    (["theory", "--surround-ratio", "0.5"], "--surround-ratio (sigma2/sigma1) must be > 1"),
     (["pattern", "--n-cells", "0", "--out", "D/P"], "--n-cells"),
     (["pattern", "--steps", "-5", "--out", "D/P"], "--steps"),
     (["pattern", "--nonlinearity", "swish", "--out", "D/P"], "--nonlinearity"),
@@ -225,6 +226,7 @@ EDGE = [
     (["evaluate", "D/run", "--bins", "2"], "--bins"),
     (["evaluate", "D/run", "--trajectory", "D/missing.npz"], "missing.npz"),
     (["evaluate", "D/run", "--trajectory", "D/text.npz"], "text.npz is not an .npz archive"),
+    (["evaluate", "D/run", "--trajectory", "D/maps.npz"], "maps.npz holds ratemaps"),
     (["score", "D/missing.npz", "--out", "D/s.csv"], "missing.npz"),
     (["score", "D/text.npz", "--out", "D/s.csv"], "text.npz is not an .npz archive"),
     (["score", "D/nokeys.npz", "--out", "D/s.csv"], "lacks the key"),
@@ -323,3 +325,34 @@ def test_every_command_answers_bad_input_with_exit_2_and_writes_nothing(
     assert code == 2, err
     assert "error:" in err and names in err and "Traceback" not in err, err
     assert _checksums(inputs) == before
+
+
+def test_a_spacing_larger_than_the_box_is_flagged(capsys):
+    assert main(["theory", "--sigma", "1e6"]) == 0
+    assert "box-limited: the predicted spacing is larger than the 2.2 m box" in \
+        capsys.readouterr().out
+    assert main(["theory", "--sigma", "1e6", "--json"]) == 0
+    assert '"fits_in_box": false' in capsys.readouterr().out
+    assert main(["theory", "--json"]) == 0  # the reference: 0.739 m, three periods in 2.2 m
+    assert '"fits_in_box": true' in capsys.readouterr().out
+
+
+def test_assumptions_on_half_visited_maps_fit_every_cell(tmp_path, capsys):
+    # a field spreading over the filled, unvisited half once started a fit outside its
+    # bounds (SciPy: "Initial guess is outside of provided bounds")
+    import json
+
+    import numpy as np
+
+    from gridform import Ratemaps
+    from gridform.data.synthetic import uniform_place_cells
+
+    m = uniform_place_cells(n=60, bins=24, seed=0)
+    rates, occupancy = m.rates.copy(), m.occupancy.copy()
+    rates[:, :, 12:] = np.nan
+    occupancy[:, 12:] = 0
+    Ratemaps(rates, occupancy, m.x_centers, m.y_centers).save(tmp_path / "half.npz")
+    assert main(["assumptions", str(tmp_path / "half.npz"), "--out",
+                 str(tmp_path / "A"), "--shuffles", "20"]) == 0
+    report = json.loads((tmp_path / "A" / "assumptions.json").read_text())
+    assert report["n_cells"] == 60 and "Traceback" not in capsys.readouterr().err

@@ -86,14 +86,22 @@ def cmd_theory(args) -> int:
 
     s = args.surround_scale
     if args.surround_ratio is not None:
+        if args.surround_ratio <= 1:
+            raise UsageError(f"--surround-ratio (sigma2/sigma1) must be > 1, got "
+                             f"{args.surround_ratio}")
         s = surround_scale_from_ratio(args.surround_ratio)
+    elif s <= 1 and args.kind != "gaussian":
+        raise UsageError(f"--surround-scale (sigma2^2/sigma1^2) must be > 1, got {s}")
     pred = predict(args.kind, args.sigma, s)
+    periods = (args.width / pred.grid_spacing_m if math.isfinite(pred.grid_spacing_m)
+               else None)
     result = pred.to_dict() | {
         "surround_scale_convention": "sigma2^2/sigma1^2",
         "surround_ratio": math.sqrt(s),
         "box_width_m": args.width,
-        "periods_per_box": (args.width / pred.grid_spacing_m
-                            if math.isfinite(pred.grid_spacing_m) else None),
+        "periods_per_box": periods,
+        # fewer than one period in the box: the box, not the code, sets the maps' scale
+        "fits_in_box": periods is not None and periods >= 1,
     }
     if args.json:
         print(json.dumps(clean_json(result), indent=2, sort_keys=True))
@@ -107,7 +115,11 @@ def cmd_theory(args) -> int:
     print(f"  ring radius k*            {pred.k_star:.3f} rad/m")
     print(f"  plane-wave period 2pi/k*  {pred.plane_wave_period_m:.3f} m")
     print(f"  grid spacing 4pi/(v3 k*)  {pred.grid_spacing_m:.3f} m "
-          f"({args.width / pred.grid_spacing_m:.2f} per {args.width} m box)")
+          f"({periods:.2f} per {args.width} m box)")
+    if periods < 1:
+        print(f"  box-limited: the predicted spacing is larger than the {args.width} m box, "
+              "so no grid period fits in it and the box, not sigma, will set the maps' "
+              "scale (give --width for another box)")
     return 0
 
 

@@ -197,6 +197,13 @@ def _resid(p, model, x, y, z):
     return model(p, x, y) - z
 
 
+def _inside(p0, bounds) -> np.ndarray:
+    """A starting point moved into the box ``bounds`` of a fit: a field that spreads over a
+    large unvisited (filled) region can estimate a width beyond the largest allowed."""
+    lo, hi = (np.asarray(b, float) for b in bounds)
+    return np.clip(np.asarray(p0, float), lo, np.where(np.isfinite(hi), hi, np.inf))
+
+
 def centre_surround_fits(maps: Ratemaps, *, alpha: float = 0.05, min_depth: float = 0.05,
                          field_threshold: float = 0.2) -> list[dict[str, Any]]:
     """Per-cell Gaussian vs difference-of-Gaussians fits of the main field (module doc)."""
@@ -230,13 +237,15 @@ def centre_surround_fits(maps: Ratemaps, *, alpha: float = 0.05, min_depth: floa
               [np.inf, np.inf, half, x0 + 2 * s_est, y0 + 2 * s_est])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            g = optimize.least_squares(_resid, g0, bounds=gb, args=(_gauss, x, y, z))
+            g = optimize.least_squares(_resid, _inside(g0, gb), bounds=gb,
+                                       args=(_gauss, x, y, z))
             best = None
             for ratio0, frac in ((1.4, 0.3), (2.0, 0.3), (1.4, 0.8)):
                 d0 = [g.x[0], g.x[1] * (1 + frac), g.x[2] * 0.9, g.x[3], g.x[4],
                       g.x[1] * frac, ratio0]
                 db = (gb[0] + [0, 1.05], gb[1] + [np.inf, 6.0])
-                d = optimize.least_squares(_resid, d0, bounds=db, args=(_dog, x, y, z))
+                d = optimize.least_squares(_resid, _inside(d0, db), bounds=db,
+                                           args=(_dog, x, y, z))
                 if best is None or d.cost < best.cost:
                     best = d
         d = best

@@ -313,7 +313,11 @@ def _load_npz(path: Path, box: Box | None, origin: str, units: str, max_speed: f
         return RecordedPath(data["times"], data["positions"], stored, str(data["source"]),
                             max_speed)
     if box is None:
-        raise DataError(f"{path} is not a gridform trajectory file: give the box size")
+        if "rates" in data:
+            raise DataError(f"{path} holds ratemaps (it has {sorted(data)}), not a path")
+        raise DataError(f"{path} is not a gridform trajectory file (it has {sorted(data)}), so "
+                        "the box it was recorded in is unknown: convert it with gridform "
+                        "import-trajectory --box WIDTH HEIGHT, which records the box")
     t = data.get("t", data.get("times"))
     if t is None:
         raise DataError(f"{path} has no 't' or 'times' array (it has {sorted(data)})")

@@ -141,6 +141,18 @@ class Summary:
         return m / p
 
 
+class _RunFile:
+    """A read-only attribute of RunDir: the path of the file named by one of its constants."""
+
+    def __init__(self, constant: str):
+        self.constant = constant
+
+    def __get__(self, run: RunDir | None, owner: type) -> Path:
+        if run is None:
+            raise AttributeError(f"the path of {self.constant} belongs to a RunDir instance")
+        return run.path / getattr(owner, self.constant)
+
+
 class RunDir:
     """A training run's directory: every file name, and reading and writing its files."""
 
@@ -170,49 +182,20 @@ class RunDir:
         return self.path / name
 
     # -- paths ------------------------------------------------------------------------
-    @property
-    def config_path(self) -> Path:
-        return self.path / self.CONFIG
+    config_path = _RunFile("CONFIG")
+    metrics_path = _RunFile("METRICS")
+    model_path = _RunFile("MODEL")
+    ratemaps_path = _RunFile("RATEMAPS")
+    scores_path = _RunFile("SCORES")
+    summary_path = _RunFile("SUMMARY")
+    report_path = _RunFile("REPORT")
+    done_path = _RunFile("DONE")
+    failed_path = _RunFile("FAILED")
+    topology_path = _RunFile("TOPOLOGY")
 
     @property
     def checkpoint_meta_path(self) -> Path:
         return self.path / f"{self.CHECKPOINT}.json"
-
-    @property
-    def metrics_path(self) -> Path:
-        return self.path / self.METRICS
-
-    @property
-    def model_path(self) -> Path:
-        return self.path / self.MODEL
-
-    @property
-    def ratemaps_path(self) -> Path:
-        return self.path / self.RATEMAPS
-
-    @property
-    def scores_path(self) -> Path:
-        return self.path / self.SCORES
-
-    @property
-    def summary_path(self) -> Path:
-        return self.path / self.SUMMARY
-
-    @property
-    def report_path(self) -> Path:
-        return self.path / self.REPORT
-
-    @property
-    def done_path(self) -> Path:
-        return self.path / self.DONE
-
-    @property
-    def failed_path(self) -> Path:
-        return self.path / self.FAILED
-
-    @property
-    def topology_path(self) -> Path:
-        return self.path / self.TOPOLOGY
 
     def along_path(self, trajectory: str | Path) -> Path:
         """Where ``evaluate --trajectory PATH`` writes by default: ``along-STEM``."""
