@@ -97,7 +97,7 @@ def test_theory_json(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["theory", "--sigma", "0"], "positive"),
     (["theory", "--sigma", "nan"], "positive"),
-    (["theory", "--surround-scale", "1"], "surround_scale"),
+    (["theory", "--surround-scale", "1"], "--surround-scale (sigma2^2/sigma1^2) must be > 1"),
     (["pattern", "--steps", "0", "--out", "x"], "positive"),
     (["pattern", "--nonlinearity", "softplus", "--out", "x"], "invalid choice"),
 ])
@@ -152,3 +152,26 @@ def test_help_pages_and_the_package_import_no_heavy_library():
                          check=True).stdout.split("\n")
     assert out[0] == "[]"
     assert out[1] == "Box"  # the lazy names still resolve
+
+
+def test_every_option_says_what_it_is_and_its_default():
+    import argparse
+
+    from gridform.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing, no_default = [], []
+    for name, command in sub.choices.items():
+        formatter = command._get_formatter()
+        for action in command._actions:
+            if not action.option_strings or isinstance(action, argparse._HelpAction):
+                continue
+            if not action.help:
+                missing.append(f"{name} {action.option_strings[-1]}")
+            d = action.default
+            if d is not None and d is not False and d is not argparse.SUPPRESS:
+                if "default" not in formatter._get_help_string(action):
+                    no_default.append(f"{name} {action.option_strings[-1]}")
+    assert not missing and not no_default, (missing, no_default)
+    assert "(default: 0)" in sub.choices["pattern"].format_help()  # --seed 0 is said too

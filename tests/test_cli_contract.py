@@ -249,6 +249,7 @@ EDGE = [
     (["sweep", "D/missing.toml", "--out", "D/S", "--workers", "0"], "--workers"),
     (["sweep-report", "D/missing"], "results.csv"),
     (["sweep-report", "D/empty", "--threshold", "2"], "--threshold"),
+    (["sweep-report", "D/sweep", "--min-fraction", "5"], "--min-fraction"),
     (["import-trajectory", "D/missing.csv", "--out", "D/p.npz"], "missing.csv"),
     (["import-trajectory", "D/path.csv", "--out", "D/p.npz", "--units", "furlongs"],
      "--units"),
@@ -299,6 +300,10 @@ def inputs(tmp_path):
     (d / "path.csv").write_text("t,x,y\n" + "".join(
         f"{0.02 * i},{0.1 * np.sin(i / 10)},{0.1 * np.cos(i / 10)}\n" for i in range(200)))
     (d / "empty").mkdir()
+    (d / "sweep").mkdir()  # a finished sweep of one run
+    (d / "sweep" / "results.csv").write_text("run_id,activation,frac_above_0.3,status,error\n"
+                                             "r1,relu,0.5,done,\n")
+    (d / "sweep" / "manifest.json").write_text('{"name": "one", "runs": []}')
     (d / "existing.csv").write_text("keep me\n")
     (d / "existing.nwb").write_text("keep me\n")
     return d
@@ -356,3 +361,81 @@ def test_assumptions_on_half_visited_maps_fit_every_cell(tmp_path, capsys):
                  str(tmp_path / "A"), "--shuffles", "20"]) == 0
     report = json.loads((tmp_path / "A" / "assumptions.json").read_text())
     assert report["n_cells"] == 60 and "Traceback" not in capsys.readouterr().err
+
+
+# Fuzz: any text for a numeric option, any bytes for an input file. Whatever comes in, the
+# answer is a result (exit 0) or a usage error (exit 2): never a traceback or a bug report.
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+NUMBERS = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                    st.integers(-10**15, 10**15).map(str), st.text(max_size=8))
+FUZZ = settings(max_examples=60, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _answer(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code in (0, 2), (argv, err)
+    assert "Traceback" not in err and "internal error" not in err, (argv, err)
+    if code == 2:
+        assert "error:" in err, (argv, err)
+    return code
+
+
+@FUZZ
+@given(flag=st.sampled_from(["--sigma", "--surround-scale", "--width", "--surround-ratio"]),
+       value=NUMBERS)
+def test_fuzzed_numbers_get_a_result_or_a_usage_error(flag, value, capsys):
+    _answer(["theory", flag, value, "--json"], capsys)
+
+
+@FUZZ
+@given(content=st.binary(max_size=300),
+       kind=st.sampled_from(["score", "import-trajectory", "train-config"]))
+def test_fuzzed_file_contents_get_a_result_or_a_usage_error(content, kind, tmp_path_factory,
+                                                           capsys):
+    d = tmp_path_factory.mktemp("fuzz")
+    if kind == "score":
+        (d / "in.npz").write_bytes(content)
+        argv = ["score", str(d / "in.npz"), "--out", str(d / "s.csv")]
+    elif kind == "import-trajectory":
+        (d / "in.csv").write_bytes(content)
+        argv = ["import-trajectory", str(d / "in.csv"), "--box", "2", "2", "--out",
+                str(d / "p.npz")]
+    else:  # --steps 0 makes even a valid config a usage error: nothing ever trains here
+        (d / "in.toml").write_bytes(content)
+        argv = ["train", "--config", str(d / "in.toml"), "--steps", "0", "--out", str(d / "T")]
+    assert _answer(argv, capsys) == 2 or kind == "import-trajectory"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_every_written_file_is_as_readable_as_the_umask_allows(umask, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(umask)
+    try:
+        run, maps = tmp_path / "run", _maps_file(tmp_path / "maps.npz")
+        assert main(["train", "--preset", "demo", "--steps", "4", "--out", str(run),
+                     "--set", "n_hidden=12", "--set", "n_place_cells=24", "--set",
+                     "batch_size=8", "--set", "sequence_length=6", "--set",
+                     "checkpoint_every=2"]) == 0
+        assert main(["evaluate", str(run), "--batches", "2"]) == 0
+        assert main(["report", str(run)]) == 0
+        assert main(["score", str(maps), "--out", str(tmp_path / "s.csv")]) == 0
+        assert main(["export-nwb", str(maps), "--out", str(tmp_path / "m.nwb")]) == 0
+    finally:
+        os.umask(old)
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p != maps]
+    names = {p.name for p in written}
+    assert {"config.json", "checkpoint.safetensors", "checkpoint.json", "metrics.jsonl",
+            "model.safetensors", "ratemaps.npz", "summary.json", "report.html", "s.csv",
+            "m.nwb"} <= names, names
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in written}
+    assert all(m == 0o666 & ~umask for m in modes.values()), {k: oct(v) for k, v in
+                                                              modes.items()}

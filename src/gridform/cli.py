@@ -301,10 +301,33 @@ def _add_place_cell_args(p: argparse.ArgumentParser, kinds: Sequence[str]) -> No
                         f"(default: {SURROUND_SCALE:g})")
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless the help already names it (or
+    the option has none worth saying: a flag, or None)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default  # by identity: a default of 0 is worth saying, False not
+        if ("default" in text.lower() or not action.option_strings
+                or default is None or default is False or default is argparse.SUPPRESS
+                or isinstance(action, argparse._HelpAction | argparse._VersionAction)):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with :class:`_DefaultsFormatter`, for every subcommand too (the
+    subparsers are made of the parent's class)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from gridform.reference import NONLINEARITIES, PLACE_CELL_KINDS
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gridform",
         description="Grid cells through the lens of pattern formation (Sorscher et al. 2019): "
                     "theory, pattern-forming dynamics, trained networks and their analysis.")
@@ -356,11 +379,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pattern", help="simulate the pattern-forming learning dynamics",
                        description="Single- or multi-cell dynamics g <- phi(g + eta(-g + "
                                    "Sigma*g)) with the covariance of a place-cell code.")
-    p.add_argument("--nonlinearity", choices=NONLINEARITIES, default="relu")
-    p.add_argument("--n-cells", type=positive(int), default=32)
-    p.add_argument("--steps", type=positive(int), default=1000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--cells", choices=["single", "multi"], default="single")
+    p.add_argument("--nonlinearity", choices=NONLINEARITIES, default="relu",
+                   help="phi of the dynamics; nonneg: g >= 0 with |g| = 1")
+    p.add_argument("--n-cells", type=positive(int), default=32,
+                   help="maps simulated (independent cells, or the multi-cell population)")
+    p.add_argument("--steps", type=positive(int), default=1000, help="steps of the dynamics")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the place-cell centres and initial maps")
+    p.add_argument("--cells", choices=["single", "multi"], default="single",
+                   help="single: cells evolve alone; multi: orthonormalised together "
+                        "(Sanger's rule)")
     _add_place_cell_args(p, ["dos", "gaussian", "dog", "dog_unnormalised"])
     p.add_argument("--place-cells", type=positive(int), default=512,
                    help="number of place cells (default: 512)")
@@ -369,7 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "default lattice)")
     p.add_argument("--bins", type=count(8), default=60,
                    help="grid bins per side, at least 8 (default: 60)")
-    p.add_argument("--boundary", choices=["periodic", "walls"], default="periodic")
+    p.add_argument("--boundary", choices=["periodic", "walls"], default="periodic",
+                   help="a torus, or a box with walls")
     p.add_argument("--eta", type=positive(), default=0.5, help="step size (default: 0.5)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite earlier results in --out")
@@ -390,7 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", default=None, metavar="RUN_DIR",
                    help="an existing training run to analyse for the rnn and mechanism "
                         "targets instead of training one")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of every simulation, training and null model")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite an earlier claims table")
     p.add_argument("--no-report", dest="report", action="store_false",

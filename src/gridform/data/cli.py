@@ -133,12 +133,12 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
                        "DIR/assumptions.json, cells.csv and assumptions.png.")
     p.add_argument("place_cells", help="ratemaps .npz (cell, y, x) or .nwb (units + "
                    "positions, or stored ratemaps)")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--bins", type=count(8), default=32, help="bins per side when computing "
                    "ratemaps from spikes, at least 8 (default: 32)")
     p.add_argument("--shuffles", type=count(1), default=200,
                    help="shuffles of the permutation tests (default 200)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the permutation tests")
     p.add_argument("--margin", type=fraction_below_half, default=0.15,
                    help="fraction of the box at each wall left out of the invariance test, "
                    "in [0, 0.5) (default: 0.15)")
@@ -147,7 +147,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--alpha", type=probability, default=0.05,
                    help="significance level of the tests, in (0, 1) (default 0.05)")
     p.add_argument("--periodic", action="store_true", help="the maps cover a torus")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--force", action="store_true", help="replace earlier results in --out")
     p.set_defaults(func=cmd_assumptions)
 
     p = sub.add_parser("import-trajectory", help="CSV / NPZ / NWB trajectory -> gridform .npz",
@@ -158,15 +158,19 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--box", nargs=2, type=positive(), metavar=("WIDTH", "HEIGHT"), default=None,
                    help="arena size in metres (not needed for gridform's own files or NWB "
                    "files written by gridform)")
-    p.add_argument("--boundary", choices=("walls", "periodic"), default="walls")
-    p.add_argument("--origin", choices=("centre", "corner"), default="centre")
-    p.add_argument("--units", choices=("m", "cm", "mm"), default="m")
+    p.add_argument("--boundary", choices=("walls", "periodic"), default="walls",
+                   help="the arena's boundary")
+    p.add_argument("--origin", choices=("centre", "corner"), default="centre",
+                   help="where the source's (0, 0) lies: the box centre (gridform's "
+                        "convention) or its lower-left corner (RatInABox's)")
+    p.add_argument("--units", choices=("m", "cm", "mm"), default="m",
+                   help="length unit of the source's positions")
     p.add_argument("--columns", default="t,x,y", help="CSV columns for time, x, y")
     p.add_argument("--series", default=None, help="NWB SpatialSeries name")
     p.add_argument("--dt", type=positive(), default=None, help="resample to this step, s")
     p.add_argument("--max-speed", type=positive(), default=5.0, help="m/s; faster steps are "
                    "reported as tracking jumps (default: 5)")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_import_trajectory)
 
     p = sub.add_parser("export-nwb", help="ratemaps, scores and a trajectory -> NWB",
@@ -175,6 +179,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source")
     p.add_argument("--out", required=True, help="the .nwb file to write")
     p.add_argument("--trajectory", default=None, help="gridform trajectory .npz to include")
-    p.add_argument("--description", default="gridform export")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--description", default="gridform export",
+                   help="the NWB file's session description")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_export_nwb)

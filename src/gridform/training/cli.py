@@ -125,7 +125,9 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config field (repeatable)")
     p.add_argument("--steps", type=int, default=None, help="number of training steps")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the initial weights, place cells and batches (default: "
+                        "the preset's, 0)")
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--targets", default=None, help="recorded place cells (.npz ratemaps or "
                    ".nwb) as the training targets instead of simulated ones")
