@@ -180,6 +180,6 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="the .nwb file to write")
     p.add_argument("--trajectory", default=None, help="gridform trajectory .npz to include")
     p.add_argument("--description", default="gridform export",
-                   help="the NWB file's session description")
+                   help="the NWB file's description of what it holds")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_export_nwb)
