@@ -251,15 +251,23 @@ def test_no_compile_cache_reaches_the_processes_gridform_starts(tmp_path):
 
 
 @pytest.mark.parametrize(("extra", "message"), [
-    (["--threads-per-worker", "0"], "--threads-per-worker must be positive"),
-    (["--workers", "2", "--threads-per-worker", "64"], "need 128 cores"),
+    (["--threads-per-worker", "0"],
+     "gridform sweep: error: argument --threads-per-worker: must be at least 1, got 0"),
+    (["--workers", "2", "--threads-per-worker", "64"],
+     "gridform: error: 2 workers x 64 threads per worker (--workers, --threads-per-worker) "
+     "need 128 cores"),
     (["--threads-per-worker", "1", "--scheduler", "tcp://127.0.0.1:9"],
-     "does not apply with --scheduler"),
+     "gridform: error: --threads-per-worker splits this machine's cores; it does not apply "
+     "with --scheduler"),
 ])
 def test_bad_splits_exit_2_naming_the_flag(tmp_path, capsys, extra, message):
     path = sweep_file(tmp_path, 'activation = ["relu"]')
     out = tmp_path / "out"
-    assert main(["sweep", str(path), "--out", str(out), *extra]) == 2
+    try:
+        code = main(["sweep", str(path), "--out", str(out), *extra])
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    assert code == 2
     err = capsys.readouterr().err
-    assert "gridform: error:" in err and message in err and "Traceback" not in err
-    assert not (out / "runs").exists()
+    assert message in err and "Traceback" not in err, err
+    assert not (out / "runs").exists() and not (out / "manifest.json").exists()

@@ -201,25 +201,12 @@ def _parse_slurm(items: list[str] | None) -> dict | None:
 
 
 def cmd_sweep(args) -> int:
-    from gridform.sweep.engine import run_sweep, sweep_run, write_results
+    from gridform.sweep.engine import run_sweep, write_results
     from gridform.sweep.spec import load_sweep
 
-    for flag, value in (("--workers", args.workers), ("--population", args.population),
-                        ("--threads-per-worker", args.threads_per_worker)):
-        if value is not None and value < 1:
-            raise UsageError(f"{flag} must be positive, got {value}")
     if args.threads_per_worker is not None and (args.scheduler or args.slurm is not None):
         raise UsageError("--threads-per-worker splits this machine's cores; it does not "
                          "apply with --scheduler or --slurm")
-    if args.workers and args.threads_per_worker:
-        from gridform.sweep.local import available_cores
-
-        n_cores = len(available_cores())
-        if args.workers * args.threads_per_worker > n_cores:
-            raise UsageError(f"--workers {args.workers} x --threads-per-worker "
-                             f"{args.threads_per_worker} need "
-                             f"{args.workers * args.threads_per_worker} cores, but gridform "
-                             f"may use {n_cores} here")
     spec = load_sweep(args.sweep, quick=args.quick)
     slurm = _parse_slurm(args.slurm)
     out = Path(args.out)
@@ -232,7 +219,7 @@ def cmd_sweep(args) -> int:
         if old != {r.run_id for r in runs} and not args.force:
             raise UsageError(f"{out} holds a different sweep; pass --force to add this one's "
                              "runs to it or choose another --out")
-    pending = sum(not sweep_run(out, r.run_id).is_done() for r in runs)
+    pending = sum(not r.run_dir(out).is_done() for r in runs)
     print(f"sweep {spec.name}: {len(runs)} runs ({len(runs) - pending} already done) -> {out}",
           flush=True)
     last = {}
@@ -443,10 +430,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "skipped; failed runs are recorded.")
     p.add_argument("sweep", metavar="SWEEP.toml")
     p.add_argument("--out", required=True, help="sweep directory")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=count(1), default=None,
                    help="worker processes of the local cluster (SLURM: jobs; default: one "
                         "per core, fewer if the runs would not fit in memory; SLURM: 2)")
-    p.add_argument("--threads-per-worker", type=int, default=None, metavar="N",
+    p.add_argument("--threads-per-worker", type=count(1), default=None, metavar="N",
                    help="cores for each local worker, which is pinned to them (default: "
                         "the cores divided among the workers)")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -454,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slurm", nargs="*", default=None, metavar="KEY=VALUE",
                    help="run on SLURM through dask-jobqueue (pip install 'gridform[slurm]'); "
                         "KEY=VALUE are SLURMCluster arguments, e.g. cores=8 memory=32GB")
-    p.add_argument("--population", type=int, default=None, metavar="K",
+    p.add_argument("--population", type=count(1), default=None, metavar="K",
                    help="train up to K runs that differ only in seed as one vmapped program "
                         "(default: 8 on a GPU, 1 (off) on a CPU, where it is not faster)")
     p.add_argument("--quick", action="store_true", help="apply the sweep's [quick] section")

@@ -35,23 +35,18 @@ from gridform._io import atomic_path, write_json
 from gridform.sweep.local import LocalPlan, plan_local, restore_malloc, start_local_cluster
 from gridform.sweep.population import without_seed
 from gridform.sweep.spec import DEFAULT_METRICS, RunSpec, SweepSpec
-from gridform.training.runs import RunDir
 
 __all__ = ["SchedulerError", "auto_population", "execute_run", "queue_order", "run_sweep",
-           "sweep_run", "write_results"]
+           "write_results"]
 
 # Runs that differ only in these share one compiled program: the place-cell centres,
 # widths and data keys are arguments of the compiled step, not constants.
 PROGRAM_ARGUMENTS = ("seed", "sigma", "surround_scale")
+SLURM_JOBS = 2  # SLURM jobs when --workers is not given
 
 
 class SchedulerError(ValueError):
     """The Dask scheduler could not be reached or started."""
-
-
-def sweep_run(sweep_dir: str | Path, run_id: str) -> RunDir:
-    """The directory of run ``run_id`` of a sweep: ``SWEEP_DIR/runs/RUN_ID``."""
-    return RunDir(Path(sweep_dir) / "runs" / run_id)
 
 
 def execute_run(run: dict[str, Any], sweep_dir: str) -> dict[str, Any]:
@@ -65,15 +60,15 @@ def execute_run(run: dict[str, Any], sweep_dir: str) -> dict[str, Any]:
 
     restore_malloc()  # a worker of a cluster we did not start (see gridform.sweep.local)
     spec = RunSpec.from_dict(run)
-    run = sweep_run(sweep_dir, spec.run_id)
-    run_dir, done, failed = run.path, run.done_path, run.failed_path
+    rd = spec.run_dir(sweep_dir)
+    run_dir, done, failed = rd.path, rd.done_path, rd.failed_path
     if done.exists():
         return json.loads(done.read_text()) | {"skipped": True}
     t0 = time.perf_counter()
     cache0 = compile_cache.stats().as_dict()
     try:
         # a directory left by a killed worker holds a partial run: resume it
-        resume = run.has_checkpoint()
+        resume = rd.has_checkpoint()
         if failed.exists():
             failed.unlink()
         train(spec.config, run_dir, resume=resume, force=not resume and run_dir.exists())
@@ -111,7 +106,7 @@ def _client(plan: LocalPlan | None, workers: int | None, scheduler: str | None,
             raise SchedulerError("--slurm needs dask-jobqueue: pip install "
                                  "'gridform[slurm]'") from None
         cluster = SLURMCluster(**slurm)
-        cluster.scale(jobs=workers or 2)
+        cluster.scale(jobs=workers)
         return Client(cluster), cluster
     assert plan is not None
     return start_local_cluster(plan)
@@ -186,7 +181,9 @@ def run_sweep(spec: SweepSpec, out: str | Path, workers: int | None = None,
     runs = spec.manifest()
     if scheduler:
         check_scheduler(scheduler)
-    pending = queue_order([r for r in runs if not sweep_run(out, r.run_id).is_done()])
+    if slurm is not None and workers is None:
+        workers = SLURM_JOBS
+    pending = queue_order([r for r in runs if not r.run_dir(out).is_done()])
     if population is None:
         population = auto_population(scheduler, slurm) if pending else 1
     if population > 1:
@@ -205,7 +202,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, workers: int | None = None,
         progress(dict(counts))
     if pending:
         if on_start:
-            on_start(plan.describe() if plan else scheduler or f"SLURM ({workers or 2} jobs)")
+            on_start(plan.describe() if plan else scheduler or f"SLURM ({workers} jobs)")
         client, cluster = _client(plan, workers, scheduler, slurm)
         try:
             from distributed import as_completed
@@ -272,7 +269,7 @@ def write_results(spec: SweepSpec, out: Path, runs: list[RunSpec] | None = None)
     metrics = [m for m in DEFAULT_METRICS if m in spec.metrics]
     records = []
     for r in runs:
-        d = sweep_run(out, r.run_id)
+        d = r.run_dir(out)
         if d.done_path.exists():
             rec = json.loads(d.done_path.read_text())
         elif d.failed_path.exists():

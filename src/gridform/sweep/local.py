@@ -100,8 +100,9 @@ def plan_local(n_tasks: int, config: TrainConfig | None, workers: int | None = N
         if value is not None and value < 1:
             raise ValueError(f"{name} must be positive, got {value}")
     if workers is not None and threads is not None and workers * threads > n_cores:
-        raise ValueError(f"{workers} workers x {threads} threads need {workers * threads} "
-                         f"cores, but this process may use {n_cores}")
+        raise ValueError(f"{workers} workers x {threads} threads per worker (--workers, "
+                         f"--threads-per-worker) need {workers * threads} cores, but this "
+                         f"process may use {n_cores}")
     reasons = []
     if workers is None:
         cap = n_cores // (threads or 1)

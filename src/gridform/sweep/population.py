@@ -69,7 +69,7 @@ def train_population(configs: list[TrainConfig], run_dirs: list[str | Path] | No
     params = jax.tree.map(lambda *a: jnp.stack(a), *[p for p, _ in inits])
     opt_state = jax.tree.map(lambda *a: jnp.stack(a), *[o for _, o in inits])
     keys = jnp.stack([t.data_key for t in tasks])
-    centers = jnp.stack([jnp.asarray(t.place_cells.centers, jnp.float32) for t in tasks])
+    centers = jnp.stack([t.centers for t in tasks])
     step = jax.jit(jax.vmap(task.step_function(), in_axes=(0, 0, None, 0, 0, None)),
                    donate_argnums=(0, 1))
     tuning = task.tuning
@@ -118,7 +118,7 @@ def execute_population(runs: list[dict[str, Any]], sweep_dir: str) -> list[dict[
     restore_malloc()
 
     specs = [RunSpec.from_dict(r) for r in runs]
-    dirs = [RunDir(Path(sweep_dir) / "runs" / s.run_id) for s in specs]
+    dirs = [s.run_dir(sweep_dir) for s in specs]
 
     def failed(spec: RunSpec, run: RunDir, error: str, tb: str) -> dict[str, Any]:
         rec = {"run_id": spec.run_id, "status": "failed", "varied": spec.varied,

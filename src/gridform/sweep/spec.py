@@ -42,6 +42,7 @@ import numpy as np
 
 from gridform._io import read_text
 from gridform.training.config import PRESETS, ConfigError, TrainConfig, load_config
+from gridform.training.runs import RunDir
 
 __all__ = ["DEFAULT_METRICS", "RunSpec", "SweepSpec", "SweepSpecError", "load_sweep"]
 
@@ -70,6 +71,10 @@ class RunSpec:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunSpec:
         return cls(d["run_id"], TrainConfig(**d["config"]), dict(d["varied"]))
+
+    def run_dir(self, sweep_dir: str | Path) -> RunDir:
+        """This run's directory in a sweep: ``SWEEP_DIR/runs/RUN_ID``."""
+        return RunDir(Path(sweep_dir) / "runs" / self.run_id)
 
 
 @dataclass(frozen=True)
