@@ -40,12 +40,16 @@ def count(minimum: int = 0) -> Callable[[str], int]:
     return parse
 
 
-def probability(text: str) -> float:
-    """A number strictly between 0 and 1."""
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def probability(text: str) -> float:
+    """A number strictly between 0 and 1."""
+    value = _number(text)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text!r}")
     return value
@@ -53,10 +57,7 @@ def probability(text: str) -> float:
 
 def fraction_below_half(text: str) -> float:
     """A number in [0, 0.5): a fraction of the box left at each wall."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = _number(text)
     if not 0 <= value < 0.5:
         raise argparse.ArgumentTypeError(f"must lie in [0, 0.5), got {text!r}")
     return value
