@@ -65,9 +65,10 @@ def prepare_run_dir(config: TrainConfig, run_dir: Path, resume: bool, force: boo
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"{run_dir} exists and is not a directory")
     stored = meta = None
-    has_run = RunDir(run_dir).has_run()
+    run = RunDir(run_dir)
+    has_run = run.has_run()
     if has_run:
-        meta = RunDir(run_dir).read_metadata()
+        meta = run.read_metadata()
         stored = TrainConfig(**meta["config"])
     if resume:
         if not has_run:

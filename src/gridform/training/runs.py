@@ -175,12 +175,6 @@ class RunDir:
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"
 
-    def __fspath__(self) -> str:
-        return str(self.path)
-
-    def __truediv__(self, name: str) -> Path:
-        return self.path / name
-
     # -- paths ------------------------------------------------------------------------
     config_path = _RunFile("CONFIG")
     metrics_path = _RunFile("METRICS")

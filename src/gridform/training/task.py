@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import jax
@@ -44,12 +45,13 @@ class Task:
                              c.recurrent_init, c.recurrent_gain)
         return params, self.optimizer.init(params)
 
-    @property
+    @cached_property
     def centers(self) -> jax.Array:
-        """The place-cell centres (n_cells, 2) as a float32 array, for the same purpose."""
+        """The place-cell centres (n_cells, 2) as a float32 device array: passed to the
+        compiled programs as an argument, so runs that differ only in seed share them."""
         return jnp.asarray(self.place_cells.centers, jnp.float32)
 
-    @property
+    @cached_property
     def tuning(self) -> jax.Array:
         """The place-cell widths as an array (PlaceCells.tuning): passed to the compiled
         programs as an argument, so runs that differ only in widths share them."""
