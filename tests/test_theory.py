@@ -10,6 +10,7 @@ from gridform.theory.dynamics import CovarianceOperator, simulate_pattern
 from gridform.theory.energy import pattern_energies
 from gridform.theory.spectrum import (
     grid_spacing,
+    lattice_wavenumber,
     plane_wave_period,
     predict,
     ring_wavenumber,
@@ -41,6 +42,9 @@ def test_reference_numbers():
     # "No free lunch" s = 2 is sigma2/sigma1 = 2, our s = 4: spacing 0.906 m
     assert predict("dos", 0.12, 4.0).grid_spacing_m == pytest.approx(0.906, abs=0.001)
     assert grid_spacing(1.0) == pytest.approx(2 * plane_wave_period(1.0) / math.sqrt(3))
+    # the ring of a lattice of the predicted spacing is the predicted ring
+    assert lattice_wavenumber(p.grid_spacing_m) == pytest.approx(p.k_star, rel=1e-12)
+    assert lattice_wavenumber(0.0) == math.inf
 
 
 def test_gaussian_and_unnormalised_dog_peak_at_zero():

@@ -108,6 +108,7 @@ def _ratemap_figures(maps_path: Path, predicted_spacing_m: float | None,
         plot_ratemaps,
         plot_score_histograms,
     )
+    from gridform.theory.spectrum import lattice_wavenumber
     from gridform.training.evaluate import active_units
 
     maps = load_ratemaps(maps_path)
@@ -121,7 +122,7 @@ def _ratemap_figures(maps_path: Path, predicted_spacing_m: float | None,
     top = np.argsort(-s)[:24]
     ok = predicted_spacing_m is not None and math.isfinite(predicted_spacing_m) \
         and predicted_spacing_m > 0
-    k_star = 4 * math.pi / (math.sqrt(3) * predicted_spacing_m) if ok else None
+    k_star = lattice_wavenumber(predicted_spacing_m) if ok else None
     return [plot_ratemaps(maps, scores, cells=top, ncols=8,
                           title=f"the {len(top)} most grid-like {what}"),
             plot_autocorrelograms(maps, scores, top[:8]),

@@ -25,6 +25,7 @@ __all__ = [
     "TheoryPrediction",
     "grid_spacing",
     "kernel_from_maps",
+    "lattice_wavenumber",
     "plane_wave_period",
     "predict",
     "radial_profile",
@@ -108,6 +109,12 @@ def plane_wave_period(k_star: float) -> float:
 def grid_spacing(k_star: float) -> float:
     """Nearest-neighbour spacing ``4 pi / (sqrt(3) k*)`` (m) of the triangular lattice."""
     return math.inf if k_star <= 0 else 4 * math.pi / (math.sqrt(3) * k_star)
+
+
+def lattice_wavenumber(spacing_m: float) -> float:
+    """The ring ``k*`` (rad/m) of a triangular lattice of spacing ``spacing_m``: the
+    inverse of :func:`grid_spacing`."""
+    return math.inf if spacing_m <= 0 else 4 * math.pi / (math.sqrt(3) * spacing_m)
 
 
 @dataclass(frozen=True)
