@@ -365,7 +365,7 @@ def test_assumptions_on_half_visited_maps_fit_every_cell(tmp_path, capsys):
 
 # Fuzz: any text for a numeric option, any bytes for an input file. Whatever comes in, the
 # answer is a result (exit 0) or a usage error (exit 2): never a traceback or a bug report.
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 NUMBERS = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr),
@@ -387,11 +387,43 @@ def _answer(argv, capsys):
     return code
 
 
+# the JSON field each fuzzed option sets, and the smallest value it refuses above 0
+ECHO = {"--sigma": ("sigma", 0.0), "--width": ("box_width_m", 0.0),
+        "--surround-scale": ("surround_scale", 1.0), "--surround-ratio": ("surround_ratio", 1.0)}
+
+
 @FUZZ
-@given(flag=st.sampled_from(["--sigma", "--surround-scale", "--width", "--surround-ratio"]),
-       value=NUMBERS)
+@given(flag=st.sampled_from(sorted(ECHO)), value=NUMBERS)
+# the extremes of the float range, where sigma^2 or ratio^2 leave it
+@example(flag="--sigma", value="5e-324")
+@example(flag="--sigma", value="1e300")
+@example(flag="--sigma", value="1.7976931348623157e308")
+@example(flag="--surround-ratio", value="1e300")
+@example(flag="--surround-scale", value="1e300")
 def test_fuzzed_numbers_get_a_result_or_a_usage_error(flag, value, capsys):
-    _answer(["theory", flag, value, "--json"], capsys)
+    import json
+    import math
+    import sys
+
+    field, bound = ECHO[flag]
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    valid = math.isfinite(number) and number > bound
+    if flag == "--surround-ratio":  # the scale is its square, which must be a float too
+        valid = valid and number < math.sqrt(sys.float_info.max)
+    try:
+        code = main(["theory", flag, value, "--json"])
+    except SystemExit as exit_:
+        code = exit_.code
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err and "internal error" not in out.err, out.err
+    if valid:  # a finite number above the bound: the prediction, for that very value
+        assert code == 0, out.err
+        assert json.loads(out.out)[field] == pytest.approx(number, rel=1e-12)
+    else:  # anything else: a usage error that names the option
+        assert code == 2 and "error:" in out.err and flag in out.err, out.err
 
 
 @FUZZ

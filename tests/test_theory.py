@@ -45,6 +45,10 @@ def test_reference_numbers():
     # the ring of a lattice of the predicted spacing is the predicted ring
     assert lattice_wavenumber(p.grid_spacing_m) == pytest.approx(p.k_star, rel=1e-12)
     assert lattice_wavenumber(0.0) == math.inf
+    # widths whose square leaves the float range keep the closed form's value
+    c = math.sqrt(2 * math.log(2.0))  # k* sigma for s = 2
+    assert ring_wavenumber("dos", 1e300, 2.0) == pytest.approx(c / 1e300, rel=1e-12)
+    assert ring_wavenumber("dos", 5e-324, 2.0) == math.inf
 
 
 def test_gaussian_and_unnormalised_dog_peak_at_zero():

@@ -86,15 +86,18 @@ def cmd_theory(args) -> int:
 
     s = args.surround_scale
     if args.surround_ratio is not None:
-        if args.surround_ratio <= 1:
-            raise UsageError(f"--surround-ratio (sigma2/sigma1) must be > 1, got "
-                             f"{args.surround_ratio}")
-        s = surround_scale_from_ratio(args.surround_ratio)
+        try:
+            s = surround_scale_from_ratio(args.surround_ratio)
+        except ValueError as err:  # the library names its parameter; name the flag
+            raise UsageError(str(err).replace("sigma_ratio", "--surround-ratio", 1)) from None
     elif s <= 1 and args.kind != "gaussian":
         raise UsageError(f"--surround-scale (sigma2^2/sigma1^2) must be > 1, got {s}")
     pred = predict(args.kind, args.sigma, s)
-    periods = (args.width / pred.grid_spacing_m if math.isfinite(pred.grid_spacing_m)
-               else None)
+    spacing = pred.grid_spacing_m
+    # no ring: no periods. At the ends of the float range the ring is infinite (sigma near
+    # 0: spacing 0, periods without end) or so near k = 0 that the spacing is infinite
+    periods = None if pred.box_limited else \
+        math.inf if spacing == 0 else args.width / spacing
     result = pred.to_dict() | {
         "surround_scale_convention": "sigma2^2/sigma1^2",
         "surround_ratio": math.sqrt(s),

@@ -40,7 +40,11 @@ def surround_scale_from_ratio(sigma_ratio: float) -> float:
     """Convert the "No free lunch" convention ``sigma2 / sigma1`` to ours, ``(sigma2/sigma1)^2``."""
     if not math.isfinite(sigma_ratio) or sigma_ratio <= 1:
         raise ValueError(f"sigma_ratio (sigma2/sigma1) must be > 1, got {sigma_ratio!r}")
-    return float(sigma_ratio) ** 2
+    try:
+        return float(sigma_ratio) ** 2
+    except OverflowError:
+        raise ValueError(f"sigma_ratio (sigma2/sigma1) = {sigma_ratio!r}: its square is "
+                         "beyond the range of a float") from None
 
 
 def _check_kind(kind: str) -> None:

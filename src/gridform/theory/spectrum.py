@@ -86,7 +86,10 @@ def ring_wavenumber(kind: str = "dos", sigma: float = SIGMA_M,
     if kind == "gaussian":
         return 0.0
     if kind in ("dos", "dog"):
-        return math.sqrt(2 * math.log(s) / ((s - 1) * sigma**2))
+        try:
+            return math.sqrt(2 * math.log(s) / ((s - 1) * sigma**2))
+        except (OverflowError, ZeroDivisionError):  # sigma^2 outside the float range
+            return math.sqrt(2 * math.log(s) / (s - 1)) / sigma  # the same k*, unsquared
 
     def neg(k):
         return -float(tuning_power_spectrum(k, kind, sigma, s, surround_amplitude))
