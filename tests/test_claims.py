@@ -141,18 +141,24 @@ def test_rate_matched_units_match_within_ten_percent():
 @pytest.fixture(scope="module")
 def pattern_claims(tmp_path_factory):
     out = tmp_path_factory.mktemp("repro")
-    assert main(["reproduce", "pattern", "multicell", "--quick", "--out", str(out)]) == 0
+    assert main(["reproduce", "spectrum", "pattern", "multicell", "one-layer", "--quick",
+                 "--out", str(out)]) == 0
     return {c.claim.rsplit(" (", 1)[0]: c for c in read_claims(out / "claims.csv")}
 
 
-def test_every_pattern_control_fails_and_the_known_answers_hold(pattern_claims):
+def test_every_control_fails_and_the_known_answers_hold(pattern_claims):
+    assert len(pattern_claims) >= 15
     assert all(c.control and c.control_passes is False for c in pattern_claims.values())
+    targets = {c.target for c in pattern_claims.values()}
+    assert targets == {"spectrum", "pattern", "multicell", "one-layer"}
     for name in ("ReLU (nonnegative) dynamics form hexagonal grids",
                  "the constrained single-cell model (g >= 0, |g| = 1) forms hexagonal grids",
                  "a hexagonal map is three plane waves whose phases sum to zero",
                  "Gaussian targets (no ring): the box sets the scale",
                  "under a ReLU the hexagon is the best of stripes, squares, hexagons and random "
-                 "ring patterns"):
+                 "ring patterns",
+                 "Gaussian tuning has no ring: the code's spectrum falls monotonically from k = 0",
+                 "a nonnegative one-layer model (NMF) is more hexagonal than PCA"):
         assert pattern_claims[name].holds, pattern_claims[name]
 
 
@@ -164,3 +170,48 @@ def test_the_old_multicell_count_passed_for_linear_dynamics_and_the_new_check_fa
     assert len(linear.distinct_scales()) >= 3  # the old check: "a hierarchy" without hexagons
     claim = pattern_claims["the multi-cell ReLU dynamics form hexagonal maps at several scales"]
     assert claim.control == "linear multi-cell dynamics" and claim.control_passes is False
+
+
+def test_the_old_ring_check_could_not_fail_and_the_empirical_one_does():
+    """The old check compared the closed form with a numeric optimum of the same analytic
+    spectrum, so it passed whatever code was built; the new one measures the code."""
+    import jax
+    from scipy.optimize import minimize_scalar
+
+    from gridform.environment import Box
+    from gridform.place_cells import PlaceCells
+    from gridform.theory.spectrum import (
+        ring_wavenumber,
+        spatial_covariance,
+        tuning_power_spectrum,
+    )
+
+    claimed = ring_wavenumber("dos", 0.12, 2.0)
+    numeric = minimize_scalar(lambda k: -tuning_power_spectrum(k, "dos", 0.12, 2.0),
+                              bounds=(0.1, 40), method="bounded").x
+    assert numeric == pytest.approx(claimed, rel=1e-3)  # the old check: always passes
+    # a code built with another sigma than the claim's: the empirical check sees it
+    box = Box(2.2, 2.2, "periodic")
+    wrong = PlaceCells.random(jax.random.key(0), 512, box, kind="dos", sigma=0.16)
+    assert abs(spatial_covariance(wrong, 44).ring() / claimed - 1) > 0.10
+    right = PlaceCells.random(jax.random.key(0), 512, box, kind="dos", sigma=0.12)
+    assert spatial_covariance(right, 44).ring() == pytest.approx(claimed, rel=0.05)
+
+
+def test_diversity_passes_for_diverse_phases_and_fails_on_its_shared_phase_control():
+    from gridform.data.synthetic import lattice_ratemaps
+    from gridform.reproduce.rnn import _diversity_claim, shared_phase
+    from gridform.training.evaluate import mean_pairwise_correlation
+
+    rng = np.random.default_rng(0)
+    module = lattice_ratemaps(0.87, 7.0, rng.uniform(0, 2.2, (40, 2)), bins=20)
+    claim = _diversity_claim(module, np.ones(40, bool), 0)
+    assert claim.passed and claim.control_passes is False and claim.holds
+    # the control is the maps themselves at one phase: every peak at the centre bin
+    aligned = shared_phase(module)
+    assert np.all(aligned.rates[:, 10, 10] == aligned.rates.max(axis=(1, 2)))
+    assert mean_pairwise_correlation(aligned) > 0.3
+    # one map copied 40 times is not diverse: the check fails
+    copies = lattice_ratemaps(0.87, 7.0, np.zeros((40, 2)) + 0.3, bins=20)
+    assert not _diversity_claim(copies, np.ones(40, bool), 0).passed
+

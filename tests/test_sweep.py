@@ -149,3 +149,19 @@ def test_random_draws_are_seeded_and_validated():
         parse_sweep({"random": {"draws": 2, "sigma": {"low": 0.3, "high": 0.1}}})
     with pytest.raises(SweepSpecError, match="unknown section"):
         parse_sweep({"axis": {}})
+
+
+def test_reproduce_full_mode_trains_its_seeds_through_the_sweep_engine(tmp_path):
+    from gridform.reproduce._common import _Context
+    from gridform.reproduce.conditions import _train_arm
+
+    ctx = _Context(tmp_path, quick=False, run_dir=None)
+    fields = TINY | {"steps": 12, "checkpoint_every": 6}
+    runs = _train_arm(ctx, "relu-dos", "demo", [0, 1], **fields)
+    assert [p.parent for p, _ in runs] == [tmp_path / "sweeps" / "relu-dos" / "runs"] * 2
+    assert [s.steps for _, s in runs] == [12, 12]
+    assert (tmp_path / "sweeps" / "relu-dos" / "results.csv").exists()
+    # a second call, with one more seed, reuses the two and trains only the new one
+    again = _train_arm(ctx, "relu-dos", "demo", [0, 1, 2], **fields)
+    assert [p for p, _ in again[:2]] == [p for p, _ in runs]
+    assert len(again) == 3 and not (tmp_path / "runs").exists()

@@ -60,12 +60,14 @@ def _median(a) -> float:
 
 
 def _find_run(ctx: _Context, config, prefer: Path | None = None):
-    """(run, summary) of a finished run in ``OUT/runs`` with this config, or None.
+    """(run, summary) of a finished run with this config in ``OUT/runs`` or in a sweep's
+    ``OUT/sweeps/NAME/runs``, or None.
     ``prefer`` is tried first; an unreadable config there is an error, elsewhere it only
     means the run is not this one."""
     from gridform.training.runs import RunDir, read_run_config
 
-    others = sorted(p for p in (ctx.out / "runs").glob("*") if RunDir(p).has_run())
+    others = sorted(p for p in [*(ctx.out / "runs").glob("*"),
+                                *(ctx.out / "sweeps").glob("*/runs/*")] if RunDir(p).has_run())
     first = [] if prefer is None else [prefer]
     for candidate in first + [p for p in others if p != prefer]:
         run = RunDir(candidate)
