@@ -14,15 +14,19 @@ if TYPE_CHECKING:
     )
     from gridform.theory.energy import PatternEnergy, pattern_energies
     from gridform.theory.one_layer import nmf_maps, pca_maps, place_code_matrix
+    from gridform.theory.spacing_law import LawFit, fit_spacing_law
     from gridform.theory.spectrum import (
         CovarianceKernel,
+        SpacingCorrection,
         TheoryPrediction,
+        corrected_spacing,
         grid_spacing,
         plane_wave_period,
         predict,
         radial_profile,
         ring_wavenumber,
         spatial_covariance,
+        step_length_m,
         tuning_power_spectrum,
     )
 
@@ -37,14 +41,19 @@ __getattr__, __dir__ = exports(globals(), {
     "nmf_maps": "gridform.theory.one_layer",
     "pca_maps": "gridform.theory.one_layer",
     "place_code_matrix": "gridform.theory.one_layer",
+    "LawFit": "gridform.theory.spacing_law",
+    "fit_spacing_law": "gridform.theory.spacing_law",
     "CovarianceKernel": "gridform.theory.spectrum",
+    "SpacingCorrection": "gridform.theory.spectrum",
     "TheoryPrediction": "gridform.theory.spectrum",
+    "corrected_spacing": "gridform.theory.spectrum",
     "grid_spacing": "gridform.theory.spectrum",
     "plane_wave_period": "gridform.theory.spectrum",
     "predict": "gridform.theory.spectrum",
     "radial_profile": "gridform.theory.spectrum",
     "ring_wavenumber": "gridform.theory.spectrum",
     "spatial_covariance": "gridform.theory.spectrum",
+    "step_length_m": "gridform.theory.spectrum",
     "tuning_power_spectrum": "gridform.theory.spectrum",
 })
 
@@ -52,10 +61,14 @@ __all__ = [
     "NONLINEARITIES",
     "CovarianceKernel",
     "CovarianceOperator",
+    "LawFit",
     "PatternEnergy",
     "PatternResult",
+    "SpacingCorrection",
     "TheoryPrediction",
+    "corrected_spacing",
     "dominant_wavenumber",
+    "fit_spacing_law",
     "grid_spacing",
     "nmf_maps",
     "pattern_energies",
@@ -67,5 +80,6 @@ __all__ = [
     "ring_wavenumber",
     "simulate_pattern",
     "spatial_covariance",
+    "step_length_m",
     "tuning_power_spectrum",
 ]

@@ -22,7 +22,10 @@ from gridform.reference import SIGMA_M, SURROUND_SCALE
 
 __all__ = [
     "CovarianceKernel",
+    "SpacingCorrection",
     "TheoryPrediction",
+    "corrected_spacing",
+    "corrected_wavenumber",
     "grid_spacing",
     "kernel_from_maps",
     "lattice_wavenumber",
@@ -31,6 +34,7 @@ __all__ = [
     "radial_profile",
     "ring_wavenumber",
     "spatial_covariance",
+    "step_length_m",
     "tuning_power_spectrum",
 ]
 
@@ -131,6 +135,8 @@ class TheoryPrediction:
         grid_spacing_m: ``4 pi / (sqrt(3) k*)``, m (the spacing gridness analyses measure).
         box_limited: True when the spectrum peaks at ``k = 0``; the optimal maps are then
             the lowest modes the box allows and their scale is set by the box.
+        corrected_spacing_m: the spacing of the corrected law, m, when a correction was
+            given (:func:`corrected_spacing`).
     """
 
     kind: str
@@ -140,19 +146,89 @@ class TheoryPrediction:
     plane_wave_period_m: float
     grid_spacing_m: float
     box_limited: bool
+    corrected_spacing_m: float | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        if d["corrected_spacing_m"] is None:  # no correction asked for
+            del d["corrected_spacing_m"]
         return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                 for k, v in d.items()}
 
 
 def predict(kind: str = "dos", sigma: float = SIGMA_M, surround_scale: float = SURROUND_SCALE,
-            surround_amplitude: float = 1.0) -> TheoryPrediction:
-    """k*, plane-wave period and grid spacing for a place-cell code."""
+            surround_amplitude: float = 1.0, correction: SpacingCorrection | None = None,
+            step_m: float = 0.0) -> TheoryPrediction:
+    """k*, plane-wave period and grid spacing for a place-cell code; with ``correction``
+    also the corrected spacing for paths of step length ``step_m`` (:func:`step_length_m`)."""
     k = ring_wavenumber(kind, sigma, surround_scale, surround_amplitude)
+    corrected = None if correction is None else corrected_spacing(
+        kind, sigma, surround_scale, step_m, correction, surround_amplitude)
     return TheoryPrediction(kind, float(sigma), float(surround_scale), k,
-                            plane_wave_period(k), grid_spacing(k), k == 0.0)
+                            plane_wave_period(k), grid_spacing(k), k == 0.0, corrected)
+
+
+# ---------------------------------------------------------------------------------
+# The corrected law: the step cost of path integration (docs/spacing.md)
+# ---------------------------------------------------------------------------------
+RAYLEIGH_FOURTH_MOMENT = 8.0  # <v^4> / b^4 for Rayleigh speeds of scale b
+
+
+def step_length_m(speed_scale: float, dt: float) -> float:
+    """``l = <|v dt|^4>^(1/4) = 8^(1/4) b dt`` (m) for Rayleigh speeds of scale ``b`` (m/s)."""
+    if not (math.isfinite(speed_scale) and speed_scale >= 0):
+        raise ValueError(f"speed_scale must be a number of m/s >= 0, got {speed_scale!r}")
+    if not (math.isfinite(dt) and dt > 0):
+        raise ValueError(f"dt must be a positive number of seconds, got {dt!r}")
+    return RAYLEIGH_FOURTH_MOMENT ** 0.25 * speed_scale * dt
+
+
+@dataclass(frozen=True)
+class SpacingCorrection:
+    """The two terms of the corrected law: ``weight`` of the quartic step cost and the
+    speed-independent relative ``offset`` (both 0: the plain prediction)."""
+
+    weight: float = 0.0
+    offset: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.weight) and self.weight >= 0):
+            raise ValueError(f"weight must be a number >= 0, got {self.weight!r}")
+        if not (math.isfinite(self.offset) and self.offset > -1):
+            raise ValueError(f"offset must be a number > -1, got {self.offset!r}")
+
+
+def corrected_wavenumber(kind: str, sigma: float, surround_scale: float, step_m: float,
+                         weight: float, surround_amplitude: float = 1.0) -> float:
+    """``k_c = argmax_k P(k)/P(k*) - weight (k step_m)^4`` (rad/m), searched in ``(0, k*]``;
+    0 for a code without a ring."""
+    k_star = ring_wavenumber(kind, sigma, surround_scale, surround_amplitude)
+    if k_star == 0.0 or weight == 0.0 or step_m == 0.0:
+        return k_star
+    peak = float(tuning_power_spectrum(k_star, kind, sigma, surround_scale,
+                                       surround_amplitude))
+
+    def neg(k):
+        return -(float(tuning_power_spectrum(k, kind, sigma, surround_scale,
+                                             surround_amplitude)) / peak
+                 - weight * (k * step_m) ** 4)
+
+    ks = np.linspace(0, k_star, 401)[1:]
+    vals = -np.array([neg(k) for k in ks])
+    i = int(np.argmax(vals))
+    lo, hi = ks[max(i - 1, 0)], ks[min(i + 1, ks.size - 1)]
+    return float(opt.minimize_scalar(neg, bounds=(lo, hi), method="bounded",
+                                     options={"xatol": 1e-10}).x)
+
+
+def corrected_spacing(kind: str, sigma: float, surround_scale: float, step_m: float,
+                      correction: SpacingCorrection, surround_amplitude: float = 1.0
+                      ) -> float:
+    """The corrected grid spacing (m): ``grid_spacing(k_c) * (1 + offset)``."""
+    k = corrected_wavenumber(kind, sigma, surround_scale, step_m, correction.weight,
+                             surround_amplitude)
+    return grid_spacing(k) * (1 + correction.offset)
+
 
 
 # ---------------------------------------------------------------------------------
