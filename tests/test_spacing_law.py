@@ -85,3 +85,76 @@ def test_fit_and_correction_name_their_bad_inputs():
         SpacingCorrection(weight=-1.0)
     with pytest.raises(ValueError, match="offset"):
         SpacingCorrection(offset=-1.0)
+
+
+def test_the_example_sweep_is_the_targets_sweep():
+    from pathlib import Path
+
+    from gridform.reproduce.spacing_law import SWEEP
+    from gridform.sweep.spec import load_sweep, parse_sweep
+
+    path = Path(__file__).parents[1] / "examples" / "spacing_law.toml"
+    for quick, n in ((False, 135), (True, 12)):
+        runs = [r.config for r in load_sweep(path, quick=quick).manifest()]
+        assert runs == [r.config for r in parse_sweep(SWEEP, quick=quick).manifest()]
+        assert len(runs) == n
+    quick = parse_sweep(SWEEP, quick=True).manifest()
+    assert len({r.config.sigma for r in quick}) >= 3
+    assert len({r.config.speed_scale for r in quick}) >= 2
+
+
+def _row(sigma, speed, measured, held_out, n=20):
+    from gridform.reproduce.spacing_law import SpacingRow
+
+    return SpacingRow("r", sigma, 2.0, speed, 2.2, "walls", 0, 0.02,
+                      predict("dos", sigma, 2.0).grid_spacing_m, measured, n, held_out)
+
+
+def test_held_out_split_is_a_checkerboard_over_settings_and_keeps_seeds_together():
+    from gridform.reproduce.spacing_law import held_out_split
+
+    settings = [(s, 2.0, v) for s in (0.08, 0.10) for v in (0.4, 0.8, 1.6)]
+    assert held_out_split(settings) == [False, True, False, True, False, True]
+    # the seeds of one setting share their side, in any order
+    assert held_out_split([(0.1, 2.0, 0.8), (0.08, 2.0, 0.4), (0.1, 2.0, 0.8)]) == \
+        [True, False, True]
+
+
+def test_the_target_recovers_a_known_law_on_held_out_rows_and_the_plain_prediction_misses():
+    from gridform.reproduce.spacing_law import fit_and_predict, line_fit, relative_errors
+
+    truth = SpacingCorrection(weight=6.0, offset=0.15)
+    rows = []
+    for i, (sg, v) in enumerate((s, v) for s in (0.08, 0.10, 0.12, 0.15)
+                                for v in (0.41, 0.82, 1.63)):
+        meas = corrected_spacing("dos", sg, 2.0, step_length_m(v, 0.02), truth)
+        rows.append(_row(sg, v, meas, i % 2 == 1))
+    rows.append(_row(0.12, 0.82, float("nan"), True, n=3))  # too few grid units: blank
+    fit, out = fit_and_predict(rows)
+    assert fit.correction.weight == pytest.approx(6.0, rel=1e-2)
+    held = relative_errors(out, "corrected_prediction_m")
+    assert held.size == 6 and held.max() < 1e-3
+    assert np.median(relative_errors(out, "predicted_spacing_m")) > 0.10
+    # measured = 1.2 predicted + 0.01 m exactly: slope 1.2, intercept 0.01, R^2 1
+    exact = [_row(sg, 0.82, 1.2 * predict("dos", sg, 2.0).grid_spacing_m + 0.01, False)
+             for sg in (0.08, 0.10, 0.12, 0.15)]
+    line = line_fit(exact + [_row(0.2, 0.82, float("nan"), False)])
+    assert line["n"] == 4
+    assert (line["slope"], line["intercept"], line["r2"]) == pytest.approx((1.2, 0.01, 1.0))
+
+
+def test_spacing_law_csv_has_the_contract_columns_and_blanks(tmp_path):
+    import csv
+
+    from gridform.reproduce.spacing_law import COLUMNS, write_rows
+
+    write_rows(tmp_path / "spacing_law.csv", [_row(0.12, 0.82, 0.87, False),
+                                              _row(0.12, 0.41, float("nan"), True, n=2)])
+    with open(tmp_path / "spacing_law.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert tuple(rows[0]) == COLUMNS == (
+        "run_dir", "sigma", "surround_scale", "speed_scale", "box_width", "boundary", "seed",
+        "predicted_spacing_m", "measured_spacing_m", "n_grid_units",
+        "corrected_prediction_m", "held_out")
+    assert rows[0]["measured_spacing_m"] == "0.87" and rows[1]["measured_spacing_m"] == ""
+    assert [r["held_out"] for r in rows] == ["false", "true"]

@@ -394,18 +394,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite earlier results in --out")
     p.set_defaults(func=cmd_pattern)
 
-    from gridform.reproduce import TARGETS
+    from gridform.reproduce import EXTRA_TARGETS, TARGETS
 
     p = sub.add_parser("reproduce", help="check the paper's claims: figures and a claims table",
                        description="Run the paper's claims, one target per claim family "
-                                   f"({', '.join(TARGETS)}); write figures (PNG, SVG), "
+                                   f"({', '.join(TARGETS)}; and, only when named, "
+                                   f"{', '.join(EXTRA_TARGETS)}); write figures (PNG, SVG), "
                                    "OUT/claims.csv and print each claim with its threshold, "
                                    "measurement, n, spread, negative control and verdict.")
     p.add_argument("targets", nargs="*", default=["all"], metavar="TARGET",
-                   help="targets to run, or all (default)")
+                   help="targets to run, or all (default; the spacing-law target trains a "
+                        "sweep of its own and runs only when named)")
     p.add_argument("--quick", action="store_true",
-                   help="CPU-sized (11 minutes for all on 2 cores); without it the "
-                        "networks use the paper preset, meant for a GPU")
+                   help="CPU-sized (about 16 minutes for all on 2 cores, 15 for "
+                        "spacing-law); without it the networks use the paper preset, meant "
+                        "for a GPU")
     p.add_argument("--run", default=None, metavar="RUN_DIR",
                    help="an existing training run to analyse for the rnn and mechanism "
                         "targets instead of training one")
@@ -414,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite an earlier claims table")
     p.add_argument("--no-report", dest="report", action="store_false",
-                   help="do not write OUT/report.html")
+                   help="do not write OUT/report.html (written by default)")
     p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("report", help="one self-contained HTML report of a run or reproduction",

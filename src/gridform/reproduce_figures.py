@@ -183,10 +183,44 @@ def draw_topology(*, topo):
     return plot_topology(topo)
 
 
+def draw_spacing_law(*, rows, line):
+    """The figure of the ``spacing-law`` target: measured against predicted spacing, plain
+    and corrected, the held-out runs marked; and the ratio against the step length."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.3))
+    measured = [r for r in rows if np.isfinite(r.measured_spacing_m)]
+    for held, marker in ((False, "o"), (True, "s")):
+        rs = [r for r in measured if r.held_out == held]
+        which = "held out" if held else "fitted"
+        a.scatter([r.predicted_spacing_m for r in rs], [r.measured_spacing_m for r in rs],
+                  marker=marker, color="C0", label=f"plain prediction, {which}")
+        a.scatter([r.corrected_prediction_m for r in rs], [r.measured_spacing_m for r in rs],
+                  marker=marker, facecolors="none", edgecolors="C3",
+                  label=f"corrected prediction, {which}")
+    lo = min([r.measured_spacing_m for r in measured] + [0.4])
+    hi = max([r.measured_spacing_m for r in measured] + [1.4])
+    a.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="measured = predicted")
+    a.set(xlabel="predicted spacing (m)", ylabel="measured spacing (m)",
+          title=f"measured vs plain prediction: slope {line['slope']:.2f}, "
+                f"R$^2$ {line['r2']:.2f}")
+    a.legend(fontsize=7)
+    sigmas = sorted({r.sigma for r in measured})
+    for i, sg in enumerate(sigmas):
+        rs = sorted((r for r in measured if r.sigma == sg), key=lambda r: r.step_m)
+        b.plot([100 * r.step_m for r in rs],
+               [100 * (r.measured_spacing_m / r.predicted_spacing_m - 1) for r in rs], "o-",
+               color=f"C{i}", label=f"sigma {sg:.2f} m")
+    b.axhline(0, color="k", lw=0.5)
+    b.set(xlabel="step length <|v dt|^4>^(1/4) (cm)", ylabel="measured / predicted - 1 (%)",
+          title="the gap against the distance run per step")
+    b.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 FIGURES: dict[str, Callable[..., Any]] = {
     "spectrum": draw_spectrum, "pattern": draw_pattern, "multicell": draw_multicell,
     "one-layer": draw_one_layer, "rnn": draw_rnn, "conditions": draw_conditions,
-    "mechanism": draw_mechanism, "topology": draw_topology,
+    "mechanism": draw_mechanism, "topology": draw_topology, "spacing-law": draw_spacing_law,
 }
 
 

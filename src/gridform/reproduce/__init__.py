@@ -27,7 +27,13 @@ if TYPE_CHECKING:
     from gridform.reproduce._common import _train_or_reuse as _train_or_reuse
     from gridform.reproduce.claims import CLAIM_COLUMNS, Claim, format_claims, read_claims
     from gridform.reproduce.claims import _write_claims as _write_claims
-    from gridform.reproduce.driver import TARGET_FUNCTIONS, TARGETS, reproduce, resolve_targets
+    from gridform.reproduce.driver import (
+        EXTRA_TARGETS,
+        TARGET_FUNCTIONS,
+        TARGETS,
+        reproduce,
+        resolve_targets,
+    )
 
 __getattr__, __dir__ = exports(globals(), {
     "_Context": "gridform.reproduce._common",
@@ -40,11 +46,12 @@ __getattr__, __dir__ = exports(globals(), {
     "format_claims": "gridform.reproduce.claims",
     "read_claims": "gridform.reproduce.claims",
     "_write_claims": "gridform.reproduce.claims",
+    "EXTRA_TARGETS": "gridform.reproduce.driver",
     "TARGET_FUNCTIONS": "gridform.reproduce.driver",
     "TARGETS": "gridform.reproduce.driver",
     "reproduce": "gridform.reproduce.driver",
     "resolve_targets": "gridform.reproduce.driver",
 })
 
-__all__ = ["CLAIM_COLUMNS", "TARGETS", "TARGET_FUNCTIONS", "Claim", "format_claims",
-           "read_claims", "reproduce", "resolve_targets"]
+__all__ = ["CLAIM_COLUMNS", "EXTRA_TARGETS", "TARGETS", "TARGET_FUNCTIONS", "Claim",
+           "format_claims", "read_claims", "reproduce", "resolve_targets"]

@@ -22,6 +22,7 @@ sample_seed = 0            # seed of the random draws
 [quick]                    # applied by --quick: a CPU-sized version of the same sweep
 set = { n_hidden = 64, steps = 300 }
 seeds = [0]
+axes = { activation = ["relu"] }  # replaces [axes] when given
 ```
 
 Every run is validated by :class:`gridform.training.TrainConfig` while the manifest is
@@ -163,15 +164,17 @@ def parse_sweep(data: dict[str, Any], name: str = "sweep", quick: bool = False) 
     sample_seed = sweep.pop("sample_seed", 0)
     if sweep:
         raise SweepSpecError(f"unknown key(s) {sorted(sweep)} in [sweep]")
+    axes = dict(data.get("axes", {}))
     if quick:
         q = dict(data.get("quick", {}))
         fields |= q.pop("set", {})
         seeds = q.pop("seeds", seeds)
+        axes = dict(q.pop("axes", axes))
         if q:
-            raise SweepSpecError(f"unknown key(s) {sorted(q)} in [quick]; use set and seeds")
+            raise SweepSpecError(f"unknown key(s) {sorted(q)} in [quick]; use set, seeds "
+                                 "and axes")
     _check_names(fields, "base.set" if not quick else "base.set / quick.set")
 
-    axes = dict(data.get("axes", {}))
     _check_names(axes, "axes")
     for k, v in axes.items():
         if not isinstance(v, list) or not v:

@@ -1,0 +1,224 @@
+"""The spacing law: trained networks' grid spacing against the theory over sigma, the
+surround scale and the running speed, and a corrected law fitted on half the settings and
+tested on the other half (docs/spacing.md)."""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gridform.reference import SPEED_SCALE_M_S
+from gridform.reproduce._common import _Context, _fmt, _median, _scores
+from gridform.reproduce.claims import Claim
+
+SPEED_FACTORS = (0.5, 1.0, 2.0)  # of the reference Rayleigh scale, 0.817 m/s
+
+# The sweep, written before any run (examples/spacing_law.toml is the same sweep as a file).
+SWEEP: dict[str, Any] = {
+    "base": {"preset": "demo"},
+    "axes": {"sigma": [0.08, 0.10, 0.12, 0.15, 0.20], "surround_scale": [1.5, 2.0, 3.0],
+             "speed_scale": [f * SPEED_SCALE_M_S for f in SPEED_FACTORS]},
+    "sweep": {"seeds": [0, 1, 2]},
+    # 12 settings of one seed at half the demo's steps: 15 minutes on 2 cores
+    "quick": {"axes": {"sigma": [0.08, 0.10, 0.12, 0.15], "surround_scale": [2.0],
+                       "speed_scale": [f * SPEED_SCALE_M_S for f in SPEED_FACTORS]},
+              "set": {"steps": 3000, "eval_batches": 100}, "seeds": [0]},
+}
+
+GRID_BAR = 0.8  # units above this score_60 measure the spacing
+MIN_GRID_UNITS = 5  # a run with fewer has no measured spacing
+MEDIAN_BAR, WORST_BAR = 0.05, 0.10  # held-out |corrected - measured| / measured
+LAW = ("weight", "offset")  # the free terms of the corrected prediction
+OTHER_LAWS = {"step cost only": ("weight",), "offset only": ("offset",)}
+
+COLUMNS = ("run_dir", "sigma", "surround_scale", "speed_scale", "box_width", "boundary", "seed",
+           "predicted_spacing_m", "measured_spacing_m", "n_grid_units",
+           "corrected_prediction_m", "held_out")
+
+
+@dataclass(frozen=True)
+class SpacingRow:
+    """One trained run of the spacing-law sweep."""
+
+    run_dir: str
+    sigma: float
+    surround_scale: float
+    speed_scale: float
+    box_width: float
+    boundary: str
+    seed: int
+    dt: float
+    predicted_spacing_m: float
+    measured_spacing_m: float  # NaN with fewer than MIN_GRID_UNITS grid units
+    n_grid_units: int
+    held_out: bool
+    corrected_prediction_m: float = float("nan")
+
+    @property
+    def step_m(self) -> float:
+        from gridform.theory.spectrum import step_length_m
+
+        return step_length_m(self.speed_scale, self.dt)
+
+
+def held_out_split(settings: list[tuple]) -> list[bool]:
+    """Every second setting in sorted order is held out (fixed before any run): on a grid
+    of sigma x speed this is a checkerboard, so each value of each axis is in both halves.
+    Every seed of a setting falls on the same side."""
+    order = sorted(set(settings))
+    return [order.index(s) % 2 == 1 for s in settings]
+
+
+def measure_run(run: Path) -> tuple[float, int]:
+    """(median spacing of the active units with score_60 > 0.8, their count), rescored
+    from the run's saved ratemaps; NaN spacing with fewer than 5 such units."""
+    from gridform.analysis.ratemaps import load_ratemaps
+    from gridform.training.evaluate import active_units
+    from gridform.training.runs import RunDir
+
+    maps = load_ratemaps(RunDir(run).ratemaps_path)
+    scores = _scores(maps)
+    grid = (active_units(maps) & (np.nan_to_num(scores.score_60, nan=-9) > GRID_BAR)
+            & np.isfinite(scores.spacing_m))
+    n = int(grid.sum())
+    return (_median(scores.spacing_m[grid]) if n >= MIN_GRID_UNITS else float("nan")), n
+
+
+def rows_of_sweep(spec, sweep_dir: Path) -> list[SpacingRow]:
+    """A row per finished run of the sweep, measured from its ratemaps."""
+    from gridform.theory.spectrum import predict
+
+    runs = [r for r in spec.manifest() if r.run_dir(sweep_dir).is_done()]
+    held = held_out_split([(r.config.sigma, r.config.surround_scale, r.config.speed_scale)
+                           for r in runs])
+    rows = []
+    for r, h in zip(runs, held, strict=True):
+        c = r.config
+        spacing, n = measure_run(r.run_dir(sweep_dir).path)
+        rows.append(SpacingRow(str(r.run_dir(sweep_dir).path), c.sigma, c.surround_scale,
+                               c.speed_scale, c.box_width, c.boundary, c.seed, c.dt,
+                               predict(c.place_cell_kind, c.sigma, c.surround_scale
+                                       ).grid_spacing_m, spacing, n, h))
+    return rows
+
+
+def _arrays(rows: list[SpacingRow]):
+    return (np.array([r.sigma for r in rows]), np.array([r.surround_scale for r in rows]),
+            np.array([r.step_m for r in rows]), np.array([r.measured_spacing_m for r in rows]))
+
+
+def fit_and_predict(rows: list[SpacingRow], free=LAW):
+    """The law fitted on the rows that are not held out, and every row's corrected
+    prediction; None when too few rows were measured to fit."""
+    from gridform.theory.spacing_law import fit_spacing_law
+    from gridform.theory.spectrum import corrected_spacing
+
+    train = [r for r in rows if not r.held_out]
+    try:
+        fit = fit_spacing_law(*_arrays(train), free=free)
+    except ValueError:
+        return None, rows
+    out = [replace(r, corrected_prediction_m=corrected_spacing(
+        "dos", r.sigma, r.surround_scale, r.step_m, fit.correction)) for r in rows]
+    return fit, out
+
+
+def relative_errors(rows: list[SpacingRow], column: str, held_out: bool = True) -> np.ndarray:
+    """|column - measured| / measured on the measured rows of one half."""
+    return np.array([abs(getattr(r, column) / r.measured_spacing_m - 1) for r in rows
+                     if r.held_out == held_out and math.isfinite(r.measured_spacing_m)
+                     and math.isfinite(getattr(r, column))])
+
+
+def line_fit(rows: list[SpacingRow]) -> dict[str, float]:
+    """Slope, intercept and R^2 of measured against plainly predicted spacing."""
+    x = np.array([r.predicted_spacing_m for r in rows if math.isfinite(r.measured_spacing_m)])
+    y = np.array([r.measured_spacing_m for r in rows if math.isfinite(r.measured_spacing_m)])
+    if x.size < 3 or np.ptp(x) == 0:
+        return {"slope": float("nan"), "intercept": float("nan"), "r2": float("nan"),
+                "n": int(x.size)}
+    slope, intercept = np.polyfit(x, y, 1)
+    r2 = 1 - np.sum((y - (slope * x + intercept)) ** 2) / np.sum((y - y.mean()) ** 2)
+    return {"slope": float(slope), "intercept": float(intercept), "r2": float(r2),
+            "n": int(x.size)}
+
+
+def write_rows(path: Path, rows: list[SpacingRow]) -> None:
+    from gridform._io import atomic_path
+
+    def cell(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, float):
+            return "" if not math.isfinite(v) else f"{v:.6g}"
+        return v
+
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS)
+        for r in rows:
+            w.writerow([cell(getattr(r, c)) for c in COLUMNS])
+
+
+def _bar(errors: np.ndarray) -> tuple[bool, str]:
+    if errors.size == 0:
+        return False, "no measured held-out rows"
+    med, worst = float(np.median(errors)), float(errors.max())
+    return (med <= MEDIAN_BAR and worst <= WORST_BAR,
+            f"median {100 * med:.1f}%, worst {100 * worst:.1f}% over {errors.size} rows")
+
+
+def target_spacing_law(ctx: _Context) -> list[Claim]:
+    """Train the sweep (quick: 12 settings, one seed), measure each run's spacing, fit
+    the corrected law on half the settings and test it on the other half; the control is
+    the plain prediction sent through the same check."""
+    from gridform._io import write_json
+    from gridform.sweep.engine import run_sweep
+    from gridform.sweep.spec import parse_sweep
+
+    spec = parse_sweep(SWEEP, name="spacing-law", quick=ctx.quick)
+    sweep_dir = ctx.out / "sweeps" / "spacing-law"
+    print(f"      {len(spec.manifest())} runs through the sweep engine into {sweep_dir}",
+          flush=True)
+    run_sweep(spec, sweep_dir)
+    fit, rows = fit_and_predict(rows_of_sweep(spec, sweep_dir))
+    write_rows(ctx.out / "spacing_law.csv", rows)
+    others = {name: fit_and_predict(rows, free) for name, free in OTHER_LAWS.items()}
+    line = line_fit(rows)
+    held = relative_errors(rows, "corrected_prediction_m")
+    plain = relative_errors(rows, "predicted_spacing_m")
+    ok, text = _bar(held)
+    ok_plain, text_plain = _bar(plain)
+    ratio = [r.measured_spacing_m / r.predicted_spacing_m for r in rows
+             if math.isfinite(r.measured_spacing_m)]
+    details = {
+        "fit": None if fit is None else {**fit.correction.__dict__, "free": list(fit.free)},
+        "line": line, "held_out_errors": held.tolist(), "plain_held_out_errors": plain.tolist(),
+        "fitted_rows_errors": relative_errors(rows, "corrected_prediction_m", False).tolist(),
+        "measured_over_predicted": ratio,
+        "other_laws": {name: None if f is None else {
+            **f.correction.__dict__,
+            "held_out_errors": relative_errors(rs, "corrected_prediction_m").tolist()}
+            for name, (f, rs) in others.items()}}
+    write_json(ctx.out / "spacing_law.json", details)
+    ctx.details["spacing_law"] = details
+    ctx.figure_data["spacing-law"] = dict(rows=rows, line=line)
+    n_measured = sum(math.isfinite(r.measured_spacing_m) for r in rows)
+    law = ("not fitted" if fit is None else
+           f"weight {fit.correction.weight:.3g}, offset {fit.correction.offset:+.3f}")
+    return [Claim(
+        "spacing-law", "a step-cost law fitted on half the settings predicts the trained "
+        f"spacing of the other half ({len(rows)} runs, demo network, 2.2 m walled box, 20 "
+        "bins)", f"held-out |corrected - measured| / measured: median <= "
+        f"{MEDIAN_BAR:.0%} and worst <= {WORST_BAR:.0%}", f"{text} ({law}; measured / "
+        f"predicted {_fmt(min(ratio, default=math.nan), '.2f')}-"
+        f"{_fmt(max(ratio, default=math.nan), '.2f')}; slope {_fmt(line['slope'], '.2f')}, "
+        f"intercept {_fmt(line['intercept'], '+.3f')} m, R^2 {_fmt(line['r2'], '.2f')})",
+        ok, "Sorscher et al. 2019, grid spacing; the law of docs/spacing.md", n_measured,
+        f"{int(sum(r.held_out for r in rows))} held-out runs", "the plain prediction "
+        "4 pi / (sqrt 3 k*) on the same held-out rows", text_plain, ok_plain)]
