@@ -85,6 +85,22 @@ def test_fit_and_correction_name_their_bad_inputs():
         SpacingCorrection(weight=-1.0)
     with pytest.raises(ValueError, match="offset"):
         SpacingCorrection(offset=-1.0)
+    with pytest.raises(ValueError, match="exponent"):
+        SpacingCorrection(exponent=0.0)
+
+
+def test_the_fit_recovers_the_exponent_of_a_known_law():
+    rng = np.random.default_rng(2)
+    sigma = rng.choice([0.10, 0.12, 0.15, 0.20], 16)
+    step = step_length_m(0.8168, 0.02) * rng.choice([0.5, 1.0, 2.0], 16)
+    truth = SpacingCorrection(weight=2.0, offset=0.03, exponent=1.5)
+    measured = np.array([corrected_spacing("dos", a, 2.0, c, truth)
+                         for a, c in zip(sigma, step, strict=True)])
+    fit = fit_spacing_law(sigma, np.full(16, 2.0), step, measured,
+                          free=("weight", "exponent", "offset"))
+    assert fit.correction.exponent == pytest.approx(1.5, rel=0.02)
+    assert fit.correction.offset == pytest.approx(0.03, abs=2e-3)
+    assert np.abs(fit.relative_errors).max() < 1e-4
 
 
 def test_the_example_sweep_is_the_targets_sweep():

@@ -151,7 +151,7 @@ def test_random_draws_are_seeded_and_validated():
         parse_sweep({"axis": {}})
 
 
-def test_reproduce_full_mode_trains_its_seeds_through_the_sweep_engine(tmp_path):
+def test_reproduce_trains_the_missing_seeds_of_a_condition_through_the_sweep_engine(tmp_path):
     from gridform.reproduce._common import _Context
     from gridform.reproduce.conditions import _train_arm
 

@@ -19,8 +19,11 @@ from gridform.reproduce.claims import Claim
 
 def _train_arm(ctx: _Context, name: str, preset: str, seeds, **fields) -> list[tuple]:
     """(run, summary) of each seed of one condition: finished runs with the same config
-    are reused. In quick mode the others train here as one vmapped population; in full
-    mode they go through the sweep engine (Dask), into ``OUT/sweeps/NAME``."""
+    are reused (in ``OUT/runs`` or a sweep of ``OUT/sweeps``); the others go through the
+    sweep engine (Dask) as a sweep of their own, ``OUT/sweeps/NAME``: on a CPU as
+    separate runs filling the cores, on a GPU as vmapped populations."""
+    from gridform.sweep.engine import run_sweep
+    from gridform.sweep.spec import parse_sweep
     from gridform.training.config import load_config
 
     configs = [load_config(preset, seed=s, **fields) for s in seeds]
@@ -28,41 +31,18 @@ def _train_arm(ctx: _Context, name: str, preset: str, seeds, **fields) -> list[t
     missing = [i for i, f in enumerate(found) if f is None]
     if missing:
         c = configs[missing[0]]
-        how = "as one population" if ctx.quick else "through the sweep engine"
-        print(f"      training {name}, seeds {[seeds[i] for i in missing]} {how}: "
-              f"{c.n_hidden} units, {c.activation}, {c.place_cell_kind} targets, {c.steps} "
-              "steps", flush=True)
-        train = _train_population if ctx.quick else _train_sweep
-        for i, result in zip(missing, train(ctx, name, preset, [seeds[i] for i in missing],
-                                            [configs[i] for i in missing], fields),
-                             strict=True):
-            found[i] = result
+        print(f"      training {name}, seeds {[seeds[i] for i in missing]} through the sweep "
+              f"engine: {c.n_hidden} units, {c.activation}, {c.place_cell_kind} targets, "
+              f"{c.steps} steps", flush=True)
+        spec = parse_sweep({"base": {"preset": preset, "set": dict(fields)},
+                            "sweep": {"seeds": [seeds[i] for i in missing]}}, name=name)
+        out = ctx.out / "sweeps" / name
+        run_sweep(spec, out)
+        by_seed = {r.config.seed: r.run_dir(out) for r in spec.manifest()}
+        for i in missing:
+            rd = by_seed[seeds[i]]
+            found[i] = (rd.path, rd.read_summary()) if rd.is_done() else None
     return [f for f in found if f is not None]
-
-
-def _train_population(ctx: _Context, name: str, preset: str, seeds, configs, fields):
-    from gridform.sweep.population import train_population
-    from gridform.training.evaluate import evaluate_run
-
-    dirs = [ctx.out / "runs" / f"{name}-seed{s}" for s in seeds]
-    result = train_population(configs, dirs)
-    return [None if bad else (d, evaluate_run(d).summary)
-            for d, bad in zip(dirs, result["diverged"], strict=True)]
-
-
-def _train_sweep(ctx: _Context, name: str, preset: str, seeds, configs, fields):
-    """The seeds as a sweep of their own (default local cluster, or populations on a
-    GPU); a run that failed is None."""
-    from gridform.sweep.engine import run_sweep
-    from gridform.sweep.spec import parse_sweep
-
-    spec = parse_sweep({"base": {"preset": preset, "set": dict(fields)},
-                        "sweep": {"seeds": list(seeds)}}, name=name)
-    out = ctx.out / "sweeps" / name
-    run_sweep(spec, out)
-    by_seed = {r.config.seed: r.run_dir(out) for r in spec.manifest()}
-    return [(rd.path, rd.read_summary()) if rd.is_done() else None
-            for rd in (by_seed[c.seed] for c in configs)]
 
 
 def _untrained_fractions(configs) -> list[float]:

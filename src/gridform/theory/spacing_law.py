@@ -45,9 +45,10 @@ class LawFit:
 
 
 def fit_spacing_law(sigma, surround_scale, step_m, measured, free=("weight", "offset"),
-                    kind: str = "dos") -> LawFit:
-    """Fit the free terms of :class:`SpacingCorrection` to measured spacings (m) by least
-    squares on the relative error; the terms not in ``free`` stay 0."""
+                    kind: str = "dos", exponent: float = 4.0) -> LawFit:
+    """Fit the free terms of :class:`SpacingCorrection` (any of ``weight``, ``offset``,
+    ``exponent``) to measured spacings (m) by least squares on the relative error; weight
+    and offset not in ``free`` stay 0, and the exponent stays ``exponent``."""
     sigma, s, step, meas = (np.asarray(a, float) for a in (sigma, surround_scale, step_m,
                                                             measured))
     if not (sigma.shape == s.shape == step.shape == meas.shape) or sigma.ndim != 1:
@@ -57,15 +58,17 @@ def fit_spacing_law(sigma, surround_scale, step_m, measured, free=("weight", "of
     if ok.sum() < len(free) + 1:
         raise ValueError(f"{int(ok.sum())} measured spacings cannot fit {len(free)} free "
                          "terms: more rows are needed")
-    unknown = set(free) - {"weight", "offset"}
+    unknown = set(free) - {"weight", "offset", "exponent"}
     if unknown:
-        raise ValueError(f"unknown free term(s) {sorted(unknown)}; use weight and offset")
+        raise ValueError(f"unknown free term(s) {sorted(unknown)}; use weight, offset and "
+                         "exponent")
 
     def correction(x) -> SpacingCorrection:
         d = dict(zip(free, x, strict=True))
         # the weight is fitted on a log scale: it spans decades and must stay >= 0
         return SpacingCorrection(weight=float(np.exp(d["weight"])) if "weight" in d else 0.0,
-                                 offset=float(d.get("offset", 0.0)))
+                                 offset=float(d.get("offset", 0.0)),
+                                 exponent=float(d.get("exponent", exponent)))
 
     def residuals(x):
         c = correction(x)
@@ -73,11 +76,11 @@ def fit_spacing_law(sigma, surround_scale, step_m, measured, free=("weight", "of
                          zip(sigma[ok], s[ok], step[ok], strict=True)])
         return pred / meas[ok] - 1
 
-    bounds = {"weight": (-25.0, 25.0), "offset": (-0.9, 9.0)}
+    bounds = {"weight": (-25.0, 25.0), "offset": (-0.9, 9.0), "exponent": (0.5, 8.0)}
     lo, hi = zip(*(bounds[f] for f in free), strict=True)
     best = None
     for w0 in (-4.0, 0.0, 4.0, 8.0):  # the cost's scale is unknown: start at several
-        x0 = [w0 if f == "weight" else 0.0 for f in free]
+        x0 = [{"weight": w0, "offset": 0.0, "exponent": exponent}[f] for f in free]
         r = opt.least_squares(residuals, x0, bounds=(lo, hi), method="trf", diff_step=1e-4)
         if best is None or r.cost < best.cost:
             best = r

@@ -185,22 +185,28 @@ def step_length_m(speed_scale: float, dt: float) -> float:
 
 @dataclass(frozen=True)
 class SpacingCorrection:
-    """The two terms of the corrected law: ``weight`` of the quartic step cost and the
-    speed-independent relative ``offset`` (both 0: the plain prediction)."""
+    """The terms of the corrected law: ``weight`` of the step cost ``(k l)^exponent``
+    (4, the derived velocity-linear update error, by default) and the speed-independent
+    relative ``offset`` (weight and offset 0: the plain prediction)."""
 
     weight: float = 0.0
     offset: float = 0.0
+    exponent: float = 4.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.weight) and self.weight >= 0):
             raise ValueError(f"weight must be a number >= 0, got {self.weight!r}")
         if not (math.isfinite(self.offset) and self.offset > -1):
             raise ValueError(f"offset must be a number > -1, got {self.offset!r}")
+        if not (math.isfinite(self.exponent) and self.exponent > 0):
+            raise ValueError(f"exponent must be a number > 0, got {self.exponent!r}")
 
 
 def corrected_wavenumber(kind: str, sigma: float, surround_scale: float, step_m: float,
-                         weight: float, surround_amplitude: float = 1.0) -> float:
-    """``k_c = argmax_k P(k)/P(k*) - weight (k step_m)^4`` (rad/m), searched in ``(0, k*]``;
+                         weight: float, surround_amplitude: float = 1.0,
+                         exponent: float = 4.0) -> float:
+    """``k_c = argmax_k P(k)/P(k*) - weight (k step_m)^exponent`` (rad/m), searched in
+    ``(0, k*]``;
     0 for a code without a ring."""
     k_star = ring_wavenumber(kind, sigma, surround_scale, surround_amplitude)
     if k_star == 0.0 or weight == 0.0 or step_m == 0.0:
@@ -211,7 +217,7 @@ def corrected_wavenumber(kind: str, sigma: float, surround_scale: float, step_m:
     def neg(k):
         return -(float(tuning_power_spectrum(k, kind, sigma, surround_scale,
                                              surround_amplitude)) / peak
-                 - weight * (k * step_m) ** 4)
+                 - weight * (k * step_m) ** exponent)
 
     ks = np.linspace(0, k_star, 401)[1:]
     vals = -np.array([neg(k) for k in ks])
@@ -226,7 +232,7 @@ def corrected_spacing(kind: str, sigma: float, surround_scale: float, step_m: fl
                       ) -> float:
     """The corrected grid spacing (m): ``grid_spacing(k_c) * (1 + offset)``."""
     k = corrected_wavenumber(kind, sigma, surround_scale, step_m, correction.weight,
-                             surround_amplitude)
+                             surround_amplitude, correction.exponent)
     return grid_spacing(k) * (1 + correction.offset)
 
 
