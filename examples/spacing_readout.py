@@ -14,6 +14,7 @@ theory's lattice and the widening comes from path integration; if it is lowest a
 the readout itself prefers the trained lattice.
 
     python examples/spacing_readout.py RUN_DIR [--bins 44] [--factors 0.8 0.85 ...]
+        [--units active|grid]
 
 Only the central square where every factor's source point lies inside the box is scored,
 so no factor is judged on extrapolated maps.
@@ -74,6 +75,8 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=100)
     ap.add_argument("--factors", type=float, nargs="+",
                     default=[0.80, 0.85, 0.90, 0.95, 1.00, 1.05, 1.10])
+    ap.add_argument("--units", choices=["active", "grid"], default="active",
+                    help="read out every active unit, or only those with score_60 > 0.8")
     args = ap.parse_args()
 
     config = read_run_config(args.run)
@@ -81,9 +84,9 @@ def main() -> None:
     ev = evaluate_params(task, load_params(args.run), n_batches=args.batches, bins=args.bins)
     maps = ev.ratemaps
     act = active_units(maps)
-    rates = np.nan_to_num(maps.rates[act])
     scores = score_ratemaps(maps)
     grid = act & (np.nan_to_num(scores.score_60, nan=-9) > 0.8) & np.isfinite(scores.spacing_m)
+    rates = np.nan_to_num(maps.rates[grid if args.units == "grid" else act])
     trained = float(np.median(scores.spacing_m[grid]))
     predicted = ev.summary.predicted_spacing_m
     pos = task.box.grid(args.bins, args.bins)  # (bins * bins, 2), rows y-major
@@ -104,7 +107,8 @@ def main() -> None:
     best = min(rows, key=lambda r: r["excess_ce"])
     print(json.dumps({"run": args.run, "trained_spacing_m": trained,
                       "predicted_spacing_m": predicted, "theory_factor": predicted / trained,
-                      "best_factor": best["factor"], "n_units": int(act.sum()),
+                      "best_factor": best["factor"], "units": args.units,
+                      "n_units": int(rates.shape[0]),
                       "n_grid_units": int(grid.sum()), "scored_bins": int(keep.sum()),
                       "rows": rows}, indent=1))
 
