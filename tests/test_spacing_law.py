@@ -174,3 +174,22 @@ def test_spacing_law_csv_has_the_contract_columns_and_blanks(tmp_path):
         "corrected_prediction_m", "held_out")
     assert rows[0]["measured_spacing_m"] == "0.87" and rows[1]["measured_spacing_m"] == ""
     assert [r["held_out"] for r in rows] == ["false", "true"]
+
+
+def test_theory_command_prints_the_corrected_spacing_and_refuses_a_bad_offset(capsys):
+    import json
+
+    from gridform.cli import main
+
+    assert main(["theory", "--step-cost", "1.08", "--offset", "0.18", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    expected = corrected_spacing("dos", 0.12, 2.0, step_length_m(0.13 * 2 * np.pi, 0.02),
+                                 SpacingCorrection(1.08, 0.18))
+    assert out["corrected_spacing_m"] == pytest.approx(expected)
+    assert out["grid_spacing_m"] == pytest.approx(predict().grid_spacing_m)
+    assert main(["theory", "--json"]) == 0
+    assert "corrected_spacing_m" not in json.loads(capsys.readouterr().out)
+    with pytest.raises(SystemExit) as exc:
+        main(["theory", "--offset", "-2"])
+    assert exc.value.code == 2
+    assert "--offset: must be finite and > -1" in capsys.readouterr().err

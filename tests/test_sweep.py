@@ -12,6 +12,7 @@ import pytest
 from gridform.cli import main
 from gridform.sweep import SweepSpecError, load_sweep, parse_sweep, run_sweep, train_population
 from gridform.training import load_config, train
+from gridform.training.runs import read_run_config
 
 TINY = {"n_hidden": 24, "n_place_cells": 32, "batch_size": 8, "sequence_length": 6,
         "learning_rate": 0.003, "init_input_scale": 32.0, "eval_batches": 2}
@@ -151,17 +152,38 @@ def test_random_draws_are_seeded_and_validated():
         parse_sweep({"axis": {}})
 
 
-def test_reproduce_trains_the_missing_seeds_of_a_condition_through_the_sweep_engine(tmp_path):
+def test_reproduce_trains_the_missing_seeds_of_its_conditions_in_one_sweep(tmp_path):
     from gridform.reproduce._common import _Context
-    from gridform.reproduce.conditions import _train_arm
+    from gridform.reproduce.conditions import _train_arms
 
     ctx = _Context(tmp_path, quick=False, run_dir=None)
     fields = TINY | {"steps": 12, "checkpoint_every": 6}
-    runs = _train_arm(ctx, "relu-dos", "demo", [0, 1], **fields)
-    assert [p.parent for p, _ in runs] == [tmp_path / "sweeps" / "relu-dos" / "runs"] * 2
+    arms = {"relu": {}, "tanh": {"activation": "tanh"}}
+    runs = _train_arms(ctx, "demo", [0, 1], {"relu": {}}, **fields)["relu"]
+    sweep = tmp_path / "sweeps" / "conditions"
+    assert [p.parent for p, _ in runs] == [sweep / "runs"] * 2
     assert [s.steps for _, s in runs] == [12, 12]
-    assert (tmp_path / "sweeps" / "relu-dos" / "results.csv").exists()
-    # a second call, with one more seed, reuses the two and trains only the new one
-    again = _train_arm(ctx, "relu-dos", "demo", [0, 1, 2], **fields)
-    assert [p for p, _ in again[:2]] == [p for p, _ in runs]
-    assert len(again) == 3 and not (tmp_path / "runs").exists()
+    # a second call reuses both ReLU runs and trains only the tanh arm
+    again = _train_arms(ctx, "demo", [0, 1], arms, **fields)
+    assert [p for p, _ in again["relu"]] == [p for p, _ in runs]
+    assert [read_run_config(p).activation for p, _ in again["tanh"]] == ["tanh", "tanh"]
+    assert [read_run_config(p).seed for p, _ in again["tanh"]] == [0, 1]
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_point_adds_settings_and_may_pin_its_seed(tmp_path):
+    from gridform.sweep.spec import SweepSpecError, parse_sweep
+
+    spec = parse_sweep({"base": {"preset": "demo", "set": TINY},
+                        "axes": {"sigma": [0.1, 0.12]},
+                        "points": [{}, {"activation": "tanh", "seed": 5}],
+                        "sweep": {"seeds": [0, 1]}})
+    got = [(r.config.sigma, r.config.activation, r.config.seed) for r in spec.manifest()]
+    assert got == [(0.1, "relu", 0), (0.1, "relu", 1), (0.1, "tanh", 5),
+                   (0.12, "relu", 0), (0.12, "relu", 1), (0.12, "tanh", 5)]
+    with pytest.raises(SweepSpecError, match="both an axis and set by a point"):
+        parse_sweep({"axes": {"sigma": [0.1]}, "points": [{"sigma": 0.2}]})
+    with pytest.raises(SweepSpecError, match="unknown"):
+        parse_sweep({"points": [{"sigmaa": 0.2}]})
+    with pytest.raises(SweepSpecError, match="list of tables"):
+        parse_sweep({"points": {"sigma": 0.2}})

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gridform._io import clean_json, prepare_out_dir, write_json
-from gridform.cli_args import count, positive
+from gridform.cli_args import above_minus_one, count, non_negative, positive
 from gridform.errors import UsageError
-from gridform.reference import SIGMA_M, SURROUND_SCALE
+from gridform.reference import DT_S, SIGMA_M, SPEED_SCALE_M_S, SURROUND_SCALE
 
 __all__ = ["main", "write_json"]
 
@@ -92,7 +92,14 @@ def cmd_theory(args) -> int:
             raise UsageError(str(err).replace("sigma_ratio", "--surround-ratio", 1)) from None
     elif s <= 1 and args.kind != "gaussian":
         raise UsageError(f"--surround-scale (sigma2^2/sigma1^2) must be > 1, got {s}")
-    pred = predict(args.kind, args.sigma, s)
+    correction = step = None
+    if args.step_cost is not None or args.offset is not None:
+        from gridform.theory.spectrum import SpacingCorrection, step_length_m
+
+        correction = SpacingCorrection(args.step_cost or 0.0, args.offset or 0.0,
+                                       args.exponent)
+        step = step_length_m(args.speed_scale, args.dt)
+    pred = predict(args.kind, args.sigma, s, correction=correction, step_m=step or 0.0)
     spacing = pred.grid_spacing_m
     # no ring: no periods. At the ends of the float range the ring is infinite (sigma near
     # 0: spacing 0, periods without end) or so near k = 0 that the spacing is infinite
@@ -106,6 +113,10 @@ def cmd_theory(args) -> int:
         # fewer than one period in the box: the box, not the code, sets the maps' scale
         "fits_in_box": periods is not None and periods >= 1,
     }
+    if correction is not None:
+        result |= {"correction": {"step_cost": correction.weight, "offset": correction.offset,
+                                  "exponent": correction.exponent, "step_m": step,
+                                  "speed_scale": args.speed_scale, "dt": args.dt}}
     if args.json:
         print(json.dumps(clean_json(result), indent=2, sort_keys=True))
         return 0
@@ -119,6 +130,10 @@ def cmd_theory(args) -> int:
     print(f"  plane-wave period 2pi/k*  {pred.plane_wave_period_m:.3f} m")
     print(f"  grid spacing 4pi/(v3 k*)  {pred.grid_spacing_m:.3f} m "
           f"({periods:.2f} per {args.width} m box)")
+    if pred.corrected_spacing_m is not None:
+        print(f"  corrected spacing         {pred.corrected_spacing_m:.3f} m (step cost "
+              f"{correction.weight:g} (k l)^{correction.exponent:g}, l = {100 * step:.2f} cm "
+              f"a step; offset {correction.offset:+g}; docs/spacing.md)")
     if periods < 1:
         print(f"  box-limited: the predicted spacing is larger than the {args.width} m box, "
               "so no grid period fits in it and the box, not sigma, will set the maps' "
@@ -363,6 +378,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sigma2/sigma1, the 'No free lunch' convention; overrides "
                         "--surround-scale with its square")
     p.add_argument("--width", type=positive(), default=2.2, help="box width in metres")
+    p.add_argument("--step-cost", type=non_negative, default=None, metavar="W",
+                   help="weight of the path-integration step cost (k l)^p of the corrected "
+                        "law (docs/spacing.md); with it or --offset the corrected spacing "
+                        "is printed too")
+    p.add_argument("--offset", type=above_minus_one, default=None, metavar="C",
+                   help="the corrected law's speed-independent relative widening")
+    p.add_argument("--exponent", type=positive(), default=4.0, metavar="P",
+                   help="the step cost's power p")
+    p.add_argument("--speed-scale", type=positive(), default=SPEED_SCALE_M_S, metavar="B",
+                   help="Rayleigh scale of the running speed, m/s, for the step length l")
+    p.add_argument("--dt", type=positive(), default=DT_S, help="time step, s")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_theory)
 

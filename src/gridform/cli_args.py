@@ -7,7 +7,8 @@ import argparse
 import math
 from collections.abc import Callable
 
-__all__ = ["count", "fraction_below_half", "positive", "probability"]
+__all__ = ["above_minus_one", "count", "fraction_below_half", "non_negative", "positive",
+           "probability"]
 
 
 def positive(kind: type = float) -> Callable[[str], float]:
@@ -45,6 +46,22 @@ def _number(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def non_negative(text: str) -> float:
+    """A finite number >= 0."""
+    value = _number(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be finite and >= 0, got {text!r}")
+    return value
+
+
+def above_minus_one(text: str) -> float:
+    """A finite number > -1 (a relative change)."""
+    value = _number(text)
+    if not math.isfinite(value) or value <= -1:
+        raise argparse.ArgumentTypeError(f"must be finite and > -1, got {text!r}")
+    return value
 
 
 def probability(text: str) -> float:

@@ -17,32 +17,35 @@ from gridform.reproduce._common import (
 from gridform.reproduce.claims import Claim
 
 
-def _train_arm(ctx: _Context, name: str, preset: str, seeds, **fields) -> list[tuple]:
-    """(run, summary) of each seed of one condition: finished runs with the same config
-    are reused (in ``OUT/runs`` or a sweep of ``OUT/sweeps``); the others go through the
-    sweep engine (Dask) as a sweep of their own, ``OUT/sweeps/NAME``: on a CPU as
-    separate runs filling the cores, on a GPU as vmapped populations."""
+def _train_arms(ctx: _Context, preset: str, seeds, arms: dict[str, dict], **base
+                ) -> dict[str, list[tuple]]:
+    """(run, summary) of each seed of each arm (name -> config fields): finished runs with
+    the same config are reused (in ``OUT/runs`` or a sweep of ``OUT/sweeps``); all the
+    others go through the sweep engine (Dask) together, as one sweep ``OUT/sweeps/
+    conditions``: on a CPU as separate runs filling the cores, on a GPU as vmapped
+    populations. A run that failed is left out."""
     from gridform.sweep.engine import run_sweep
     from gridform.sweep.spec import parse_sweep
     from gridform.training.config import load_config
 
-    configs = [load_config(preset, seed=s, **fields) for s in seeds]
-    found = [_find_run(ctx, c) for c in configs]
-    missing = [i for i, f in enumerate(found) if f is None]
+    found = {name: [_find_run(ctx, load_config(preset, seed=s, **base, **f)) for s in seeds]
+             for name, f in arms.items()}
+    missing = [(name, s) for name, runs in found.items()
+               for s, run in zip(seeds, runs, strict=True) if run is None]
     if missing:
-        c = configs[missing[0]]
-        print(f"      training {name}, seeds {[seeds[i] for i in missing]} through the sweep "
-              f"engine: {c.n_hidden} units, {c.activation}, {c.place_cell_kind} targets, "
+        c = load_config(preset, **base)
+        print(f"      training {len(missing)} networks through the sweep engine "
+              f"({', '.join(f'{n} seed {s}' for n, s in missing)}): {c.n_hidden} units, "
               f"{c.steps} steps", flush=True)
-        spec = parse_sweep({"base": {"preset": preset, "set": dict(fields)},
-                            "sweep": {"seeds": [seeds[i] for i in missing]}}, name=name)
-        out = ctx.out / "sweeps" / name
+        spec = parse_sweep({"base": {"preset": preset, "set": dict(base)},
+                            "points": [arms[n] | {"seed": s} for n, s in missing]},
+                           name="conditions")
+        out = ctx.out / "sweeps" / "conditions"
         run_sweep(spec, out)
-        by_seed = {r.config.seed: r.run_dir(out) for r in spec.manifest()}
-        for i in missing:
-            rd = by_seed[seeds[i]]
-            found[i] = (rd.path, rd.read_summary()) if rd.is_done() else None
-    return [f for f in found if f is not None]
+        for (name, s), r in zip(missing, spec.manifest(), strict=True):
+            rd = r.run_dir(out)
+            found[name][seeds.index(s)] = (rd.path, rd.read_summary()) if rd.is_done() else None
+    return {name: [r for r in runs if r is not None] for name, runs in found.items()}
 
 
 def _untrained_fractions(configs) -> list[float]:
@@ -86,15 +89,14 @@ def target_conditions(ctx: _Context) -> list[Claim]:
         base = {"steps": 20_000}
         preset = "paper"
     seeds = [ctx.seed + i for i in range(3)]
-    arms = {"ReLU, DoS": ("relu-dos", {}), "tanh, DoS": ("tanh-dos", {"activation": "tanh"}),
-            "ReLU, Gaussian": ("relu-gaussian", {"place_cell_kind": "gaussian"})}
-    runs = {k: _train_arm(ctx, name, preset, seeds, **base, **f)
-            for k, (name, f) in arms.items()}
+    arms = {"ReLU, DoS": {}, "tanh, DoS": {"activation": "tanh"},
+            "ReLU, Gaussian": {"place_cell_kind": "gaussian"}}
+    runs = _train_arms(ctx, preset, seeds, arms, **base)
     frac = {k: [s.frac_above_0_3 or 0.0 for _, s in v] for k, v in runs.items()}
     frac8 = {k: [s.frac_above_0_8 or 0.0 for _, s in v] for k, v in runs.items()}
     err = {k: [s.error_cm for _, s in v] for k, v in runs.items()}
     untrained = {k: _untrained_fractions([load_config(preset, seed=s, **base, **f)
-                                          for s in seeds]) for k, (_, f) in arms.items()}
+                                          for s in seeds]) for k, f in arms.items()}
     claims = []
     for a, b, text, src in (
             ("ReLU, DoS", "tanh, DoS", "ReLU networks are more grid-like than tanh networks",

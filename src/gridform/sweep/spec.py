@@ -9,6 +9,11 @@ set = { steps = 2000 }     # config fields on top of it
 place_cell_kind = ["dos", "gaussian"]
 activation = ["relu", "tanh"]
 
+[[points]]                 # ... crossed with listed settings (each may pin its seed) ...
+activation = "tanh"
+[[points]]
+place_cell_kind = "gaussian"
+
 [random]                   # ... or, instead of / besides the grid, random draws
 draws = 8                  # number of random points
 sigma = { low = 0.08, high = 0.2 }          # uniform in a range
@@ -51,7 +56,7 @@ DEFAULT_METRICS = ("steps", "error_cm", "frac_above_0.3", "frac_above_0.8",
                    "frac_above_0.3_minmax", "frac_above_0.8_minmax", "median_score_60",
                    "mean_pairwise_corr", "median_spacing_m", "predicted_spacing_m")
 
-_SECTIONS = {"base", "axes", "random", "sweep", "quick"}
+_SECTIONS = {"base", "axes", "points", "random", "sweep", "quick"}
 
 
 class SweepSpecError(ValueError):
@@ -89,14 +94,18 @@ class SweepSpec:
     seeds: list[int]
     metrics: list[str]
     sample_seed: int
+    points: tuple[dict[str, Any], ...] = ()
 
     def manifest(self) -> list[RunSpec]:
-        """Every run: grid points x random draws x seeds, validated, ids unique."""
+        """Every run: grid points x listed points x random draws x seeds (a listed point
+        with its own seed runs with that seed only), validated, ids unique."""
         points: list[dict[str, Any]] = [{}]
         if self.axes:
             names = list(self.axes)
             points = [dict(zip(names, combo, strict=True))
                       for combo in itertools.product(*(self.axes[n] for n in names))]
+        if self.points:
+            points = [p | dict(q) for p in points for q in self.points]
         if self.random:
             rng = np.random.default_rng(self.sample_seed)
             draws = []
@@ -111,7 +120,7 @@ class SweepSpec:
             points = [p | d for p in points for d in draws]
         runs, seen = [], {}
         for point in points:
-            for seed in self.seeds:
+            for seed in [point["seed"]] if "seed" in point else self.seeds:
                 varied = point | {"seed": seed}
                 fields = self.base | varied
                 try:
@@ -165,6 +174,14 @@ def parse_sweep(data: dict[str, Any], name: str = "sweep", quick: bool = False) 
     if sweep:
         raise SweepSpecError(f"unknown key(s) {sorted(sweep)} in [sweep]")
     axes = dict(data.get("axes", {}))
+    points = data.get("points", [])
+    if not isinstance(points, list) or not all(isinstance(q, dict) for q in points):
+        raise SweepSpecError("points must be a list of tables ([[points]] in TOML), got "
+                             f"{points!r}")
+    for q in points:
+        _check_names(q, "points")
+        if "seed" in q and not isinstance(q["seed"], int):
+            raise SweepSpecError(f"a point's seed must be an integer, got {q['seed']!r}")
     if quick:
         q = dict(data.get("quick", {}))
         fields |= q.pop("set", {})
@@ -203,10 +220,13 @@ def parse_sweep(data: dict[str, Any], name: str = "sweep", quick: bool = False) 
         raise SweepSpecError(f"seeds must be a non-empty list of integers, got {seeds!r}")
     if "seed" in axes or "seed" in random:
         raise SweepSpecError("vary seeds with [sweep] seeds, not as an axis")
+    overlap = sorted({k for q in points for k in q} & set(axes))
+    if overlap:
+        raise SweepSpecError(f"parameter(s) {overlap} are both an axis and set by a point")
     bad = sorted(set(metrics) - set(DEFAULT_METRICS))
     if bad:
         raise SweepSpecError(f"unknown metric(s) {bad}; choose from {list(DEFAULT_METRICS)}")
     spec = SweepSpec(name, preset, fields, axes, random, draws or 0, list(seeds),
-                     list(metrics), int(sample_seed))
+                     list(metrics), int(sample_seed), tuple(dict(q) for q in points))
     spec.manifest()  # validates every run now, before anything is trained
     return spec
