@@ -154,7 +154,7 @@ def test_the_target_recovers_a_known_law_on_held_out_rows_and_the_plain_predicti
     # measured = 1.2 predicted + 0.01 m exactly: slope 1.2, intercept 0.01, R^2 1
     exact = [_row(sg, 0.82, 1.2 * predict("dos", sg, 2.0).grid_spacing_m + 0.01, False)
              for sg in (0.08, 0.10, 0.12, 0.15)]
-    line = line_fit(exact + [_row(0.2, 0.82, float("nan"), False)])
+    line = line_fit([*exact, _row(0.2, 0.82, float("nan"), False)])
     assert line["n"] == 4
     assert (line["slope"], line["intercept"], line["r2"]) == pytest.approx((1.2, 0.01, 1.0))
 

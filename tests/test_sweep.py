@@ -181,7 +181,7 @@ def test_a_point_adds_settings_and_may_pin_its_seed(tmp_path):
     got = [(r.config.sigma, r.config.activation, r.config.seed) for r in spec.manifest()]
     assert got == [(0.1, "relu", 0), (0.1, "relu", 1), (0.1, "tanh", 5),
                    (0.12, "relu", 0), (0.12, "relu", 1), (0.12, "tanh", 5)]
-    with pytest.raises(SweepSpecError, match="both an axis and set by a point"):
+    with pytest.raises(SweepSpecError, match="both an axis or random and set by a point"):
         parse_sweep({"axes": {"sigma": [0.1]}, "points": [{"sigma": 0.2}]})
     with pytest.raises(SweepSpecError, match="unknown"):
         parse_sweep({"points": [{"sigmaa": 0.2}]})

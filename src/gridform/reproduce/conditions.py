@@ -35,7 +35,7 @@ def _train_arms(ctx: _Context, preset: str, seeds, arms: dict[str, dict], **base
     if missing:
         c = load_config(preset, **base)
         print(f"      training {len(missing)} networks through the sweep engine "
-              f"({', '.join(f'{n} seed {s}' for n, s in missing)}): {c.n_hidden} units, "
+              f"({'; '.join(f'{n} seed {s}' for n, s in missing)}): {c.n_hidden} units, "
               f"{c.steps} steps", flush=True)
         spec = parse_sweep({"base": {"preset": preset, "set": dict(base)},
                             "points": [arms[n] | {"seed": s} for n, s in missing]},

@@ -220,9 +220,10 @@ def parse_sweep(data: dict[str, Any], name: str = "sweep", quick: bool = False) 
         raise SweepSpecError(f"seeds must be a non-empty list of integers, got {seeds!r}")
     if "seed" in axes or "seed" in random:
         raise SweepSpecError("vary seeds with [sweep] seeds, not as an axis")
-    overlap = sorted({k for q in points for k in q} & set(axes))
+    overlap = sorted({k for q in points for k in q} & (set(axes) | set(random)))
     if overlap:
-        raise SweepSpecError(f"parameter(s) {overlap} are both an axis and set by a point")
+        raise SweepSpecError(f"parameter(s) {overlap} are both an axis or random and set by "
+                             "a point")
     bad = sorted(set(metrics) - set(DEFAULT_METRICS))
     if bad:
         raise SweepSpecError(f"unknown metric(s) {bad}; choose from {list(DEFAULT_METRICS)}")
