@@ -215,3 +215,17 @@ def test_diversity_passes_for_diverse_phases_and_fails_on_its_shared_phase_contr
     copies = lattice_ratemaps(0.87, 7.0, np.zeros((40, 2)) + 0.3, bins=20)
     assert not _diversity_claim(copies, np.ones(40, bool), 0).passed
 
+
+
+def test_the_old_gaussian_check_could_not_fail_and_the_empirical_one_does():
+    """The old check took the argmax of the analytic exp(-sigma^2 k^2): zero for whatever
+    code was built. The new one measures the spectrum of the code itself, and a DoS code
+    sent through it fails."""
+    from gridform.reproduce.spectrum import _largest_rise
+    from gridform.theory.spectrum import ring_wavenumber, tuning_power_spectrum
+
+    k = np.linspace(0, 40, 2001)
+    assert k[np.argmax(tuning_power_spectrum(k, "gaussian", 0.12))] == 0.0  # the old check
+    assert ring_wavenumber("gaussian", 0.12) == 0.0  # ... whatever the code is
+    assert _largest_rise("gaussian", 0) < 0.001  # the code's own spectrum falls from k = 0
+    assert _largest_rise("dos", 0) > 0.05  # a DoS code has a ring: the check fails on it
