@@ -432,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="targets to run, or all (default; the spacing-law target trains a "
                         "sweep of its own and runs only when named)")
     p.add_argument("--quick", action="store_true",
-                   help="CPU-sized (about 16 minutes for all on 2 cores, 15 for "
+                   help="CPU-sized (about 19 minutes for all on 2 cores, 16 for "
                         "spacing-law); without it the networks use the paper preset, meant "
                         "for a GPU")
     p.add_argument("--run", default=None, metavar="RUN_DIR",
