@@ -120,8 +120,9 @@ def grid_spacing(k_star: float) -> float:
 
 def lattice_wavenumber(spacing_m: float) -> float:
     """The ring ``k*`` (rad/m) of a triangular lattice of spacing ``spacing_m``: the
-    inverse of :func:`grid_spacing`."""
-    return math.inf if spacing_m <= 0 else 4 * math.pi / (math.sqrt(3) * spacing_m)
+    inverse of :func:`grid_spacing`, which is the same map (``x -> 4 pi / (sqrt 3 x)`` is
+    its own inverse)."""
+    return grid_spacing(spacing_m)
 
 
 @dataclass(frozen=True)
@@ -206,25 +207,22 @@ def corrected_wavenumber(kind: str, sigma: float, surround_scale: float, step_m:
                          weight: float, surround_amplitude: float = 1.0,
                          exponent: float = 4.0) -> float:
     """``k_c = argmax_k P(k)/P(k*) - weight (k step_m)^exponent`` (rad/m), searched in
-    ``(0, k*]``;
-    0 for a code without a ring."""
+    ``(0, k*]``; 0 for a code without a ring."""
     k_star = ring_wavenumber(kind, sigma, surround_scale, surround_amplitude)
     if k_star == 0.0 or weight == 0.0 or step_m == 0.0:
         return k_star
     peak = float(tuning_power_spectrum(k_star, kind, sigma, surround_scale,
                                        surround_amplitude))
 
-    def neg(k):
-        return -(float(tuning_power_spectrum(k, kind, sigma, surround_scale,
-                                             surround_amplitude)) / peak
-                 - weight * (k * step_m) ** exponent)
+    def objective(k):
+        return (tuning_power_spectrum(k, kind, sigma, surround_scale, surround_amplitude)
+                / peak - weight * (k * step_m) ** exponent)
 
     ks = np.linspace(0, k_star, 401)[1:]
-    vals = -np.array([neg(k) for k in ks])
-    i = int(np.argmax(vals))
+    i = int(np.argmax(objective(ks)))  # the coarse peak, then refined between neighbours
     lo, hi = ks[max(i - 1, 0)], ks[min(i + 1, ks.size - 1)]
-    return float(opt.minimize_scalar(neg, bounds=(lo, hi), method="bounded",
-                                     options={"xatol": 1e-10}).x)
+    return float(opt.minimize_scalar(lambda k: -float(objective(k)), bounds=(lo, hi),
+                                     method="bounded", options={"xatol": 1e-10}).x)
 
 
 def corrected_spacing(kind: str, sigma: float, surround_scale: float, step_m: float,
