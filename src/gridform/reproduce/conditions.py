@@ -28,8 +28,11 @@ def _train_arms(ctx: _Context, preset: str, seeds, arms: dict[str, dict], **base
     from gridform.sweep.spec import parse_sweep
     from gridform.training.config import load_config
 
-    found = {name: [_find_run(ctx, load_config(preset, seed=s, **base, **f)) for s in seeds]
-             for name, f in arms.items()}
+    def find_all():
+        return {name: [_find_run(ctx, load_config(preset, seed=s, **base, **f))
+                       for s in seeds] for name, f in arms.items()}
+
+    found = find_all()
     missing = [(name, s) for name, runs in found.items()
                for s, run in zip(seeds, runs, strict=True) if run is None]
     if missing:
@@ -40,11 +43,8 @@ def _train_arms(ctx: _Context, preset: str, seeds, arms: dict[str, dict], **base
         spec = parse_sweep({"base": {"preset": preset, "set": dict(base)},
                             "points": [arms[n] | {"seed": s} for n, s in missing]},
                            name="conditions")
-        out = ctx.out / "sweeps" / "conditions"
-        run_sweep(spec, out)
-        for (name, s), r in zip(missing, spec.manifest(), strict=True):
-            rd = r.run_dir(out)
-            found[name][seeds.index(s)] = (rd.path, rd.read_summary()) if rd.is_done() else None
+        run_sweep(spec, ctx.out / "sweeps" / "conditions")
+        found = find_all()  # the sweep's finished runs are found like any others
     return {name: [r for r in runs if r is not None] for name, runs in found.items()}
 
 
