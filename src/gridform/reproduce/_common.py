@@ -193,6 +193,12 @@ def _hexagonal(scores, bar: float = 0.8) -> np.ndarray:
     return np.nan_to_num(scores.score_60, nan=-9) > bar
 
 
+def _spaced_hexagonal(scores, bar: float = 0.8) -> np.ndarray:
+    """Maps above ``bar`` on score_60 whose lattice spacing was measured: the maps every
+    spacing claim takes its median over."""
+    return _hexagonal(scores, bar) & np.isfinite(scores.spacing_m)
+
+
 def _shells(n: int, width: float) -> np.ndarray:
     """The distinct wavenumbers |k| (rad/m) of an n x n grid on a width x width torus."""
     f = 2 * np.pi * np.fft.fftfreq(n, d=width / n)

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from gridform.reference import SIGMA_M, SURROUND_SCALE
 from gridform.reproduce._common import (
     PAPER,
     TOLERANCE,
     _Context,
     _fmt,
-    _hexagonal,
     _median,
     _scores,
+    _spaced_hexagonal,
 )
 from gridform.reproduce.claims import Claim
 
@@ -47,7 +45,7 @@ def target_one_layer(ctx: _Context) -> list[Claim]:
                             jax.random.key(ctx.seed + 1), k, bins, 1000))
 
     def nmf_spacing(sc) -> tuple[float, int]:
-        good = _hexagonal(sc, 0.3) & np.isfinite(sc.spacing_m)
+        good = _spaced_hexagonal(sc, 0.3)
         return _median(sc.spacing_m[good]), int(good.sum())
 
     sp_nmf, n_sp = nmf_spacing(s_nmf)

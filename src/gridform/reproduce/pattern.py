@@ -18,6 +18,7 @@ from gridform.reproduce._common import (
     _pattern,
     _scores,
     _shell_resolution,
+    _spaced_hexagonal,
 )
 from gridform.reproduce.claims import Claim
 
@@ -96,7 +97,7 @@ def _geometry_claims(results: dict, gauss_s, pred, seed: int, n: int, where: str
     claims = []
     relu_s = results["relu"][1]
     def spacing_error(sc) -> tuple[float, np.ndarray]:
-        good = _hexagonal(sc) & np.isfinite(sc.spacing_m)
+        good = _spaced_hexagonal(sc)
         sp = sc.spacing_m[good]
         return (abs(_median(sp) / pred.grid_spacing_m - 1) if sp.size else float("nan")), sp
 

@@ -14,6 +14,7 @@ from gridform.reproduce._common import (
     _fmt,
     _median,
     _rnn_maps,
+    _spaced_hexagonal,
     _untrained,
 )
 from gridform.reproduce.claims import Claim
@@ -122,11 +123,11 @@ def target_rnn(ctx: _Context) -> list[Claim]:
                           ctx.seed).threshold(95) if u_act.sum() > 1 else float("nan")
     u_frac = float(np.mean(u_s60[u_act] > u_thr)) if u_act.any() else 0.0
     pred = summary.predicted_spacing_m
-    good = active & (s60 > 0.8) & np.isfinite(scores.spacing_m)
+    good = active & _spaced_hexagonal(scores)
     sp_units = scores.spacing_m[good]
     sp = _median(sp_units)
     rel = sp / pred - 1 if math.isfinite(sp) else float("nan")
-    u_good = u_act & (u_s60 > 0.8) & np.isfinite(untrained.scores.spacing_m)
+    u_good = u_act & _spaced_hexagonal(untrained.scores)
     u_sp = _median(untrained.scores.spacing_m[u_good])
     u_rel = u_sp / pred - 1 if math.isfinite(u_sp) else float("nan")
     err, u_err = summary.error_cm, untrained.summary.error_cm

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gridform.reference import SPEED_SCALE_M_S
-from gridform.reproduce._common import _Context, _fmt, _median, _scores
+from gridform.reproduce._common import _Context, _fmt, _median, _scores, _spaced_hexagonal
 from gridform.reproduce.claims import Claim
 
 SPEED_FACTORS = (0.5, 1.0, 2.0)  # of the reference Rayleigh scale, 0.817 m/s
@@ -85,8 +85,7 @@ def measure_run(run: Path) -> tuple[float, int]:
 
     maps = load_ratemaps(RunDir(run).ratemaps_path)
     scores = _scores(maps)
-    grid = (active_units(maps) & (np.nan_to_num(scores.score_60, nan=-9) > GRID_BAR)
-            & np.isfinite(scores.spacing_m))
+    grid = active_units(maps) & _spaced_hexagonal(scores, GRID_BAR)
     n = int(grid.sum())
     return (_median(scores.spacing_m[grid]) if n >= MIN_GRID_UNITS else float("nan")), n
 
