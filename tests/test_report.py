@@ -243,3 +243,51 @@ def test_a_summary_from_an_older_scorer_is_rescored_not_trusted(run_dir, tmp_pat
     assert found[1].frac_above_0_3 == pytest.approx(summary["frac_above_0.3"])
     assert found[1].scorer_version == summary["scorer_version"]
     assert json.loads(path.read_text()) == stale  # the saved file is left as it was
+
+
+def _summary(**kw):
+    from gridform.training.runs import Summary
+
+    base = {"error_cm": 5.0, "n_units": 256, "n_active": 256, "predicted_spacing_m": 0.739,
+            "mean_pairwise_corr": 0.0, "frac_above_0_3": 0.5, "frac_above_0_8": 0.24,
+            "median_spacing_m": 0.87}
+    return Summary(**(base | kw))
+
+
+def test_a_runs_bars_say_whether_its_grid_units_form_one_module_on_a_torus():
+    from gridform.report import _run_claims
+
+    def bars(summary):
+        return {r[1]: (r[3], r[4]) for r in _run_claims(summary)}
+
+    module = bars(_summary(orientation_spread_deg=3.2, n_modules=1, torus=True))
+    assert module["one lattice orientation"] == ("3.2 deg", "yes")
+    assert module["one module"] == ("1 module", "yes")
+    assert module["a torus"] == ("yes", "yes")
+    scattered = bars(_summary(orientation_spread_deg=20.8, n_modules=3, torus=False))
+    assert scattered["one lattice orientation"] == ("20.8 deg", "no")
+    assert scattered["one module"] == ("3 modules", "no")
+    assert scattered["a torus"] == ("no", "no")
+    # fewer than two units above 0.8: no spread to measure, so the bar is not met
+    assert bars(_summary(orientation_spread_deg=float("nan")))["one lattice orientation"][1] \
+        == "no"
+    # without the topology extra the module count is unknown: no row claims it
+    assert "one module" not in bars(_summary(orientation_spread_deg=3.0))
+
+
+def test_report_of_a_run_shows_its_modules_or_how_to_get_them(run_dir, tmp_path):
+    from gridform.training.runs import RunDir
+
+    page = write_report(run_dir).read_text()
+    assert "one lattice orientation" in page and "Betti (1, 2, 1) above the roll null" in page
+    assert "n_modules" in page and "orientation_spread_deg" in page
+    # a summary written without the extra: the page says how to get the verdict
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    s = json.loads(RunDir(copy).summary_path.read_text())
+    for key in ("n_modules", "torus"):
+        s.pop(key)
+    RunDir(copy).summary_path.write_text(json.dumps(s))
+    page = write_report(copy).read_text()
+    assert "modules and torus not computed" in page and "gridform[topology]" in page
+    assert "Betti (1, 2, 1) above the roll null" not in page

@@ -409,9 +409,15 @@ def test_evaluate_writes_the_promised_summary(tmp_path, capsys):
     s = json.loads((run / "summary.json").read_text())
     for key in ("steps", "error_cm", "frac_above_0.3", "frac_above_0.8",
                 "frac_above_0.3_minmax", "frac_above_0.8_minmax", "mean_pairwise_corr",
-                "median_spacing_m", "predicted_spacing_m"):
+                "median_spacing_m", "predicted_spacing_m", "orientation_spread_deg",
+                "n_modules", "torus"):
         assert key in s
     assert s["steps"] == 10
+    out = capsys.readouterr().out
+    assert f"decoding the true place code: {s['decoder_floor_cm']:.1f} cm" in out
+    # ten steps make no grid unit: no module, no torus, and the line says so
+    assert s["n_modules"] == 0 and s["torus"] is False
+    assert "0 modules; one module on a torus: no" in out
     assert (run / "ratemaps.npz").exists() and (run / "scores.csv").exists()
     # the floor: the same top-3 decoder on the true code of the same evaluation positions
     task = build_task(tiny(steps=10, eval_batches=3))
@@ -425,8 +431,6 @@ def test_evaluate_writes_the_promised_summary(tmp_path, capsys):
     # far cells (code ~0) over near ones in the negative surround, so even the true code
     # decodes no better than chance here (test_place_cells has the dense case)
     assert s["decoder_floor_cm"] > 50
-    assert f"decoding the true place code: {s['decoder_floor_cm']:.1f} cm" in \
-        capsys.readouterr().out
     assert main(["evaluate", str(tmp_path / "missing")]) == 2
     assert "not found" in capsys.readouterr().err
 
@@ -452,3 +456,22 @@ def test_a_kill_between_checkpoint_files_leaves_a_loadable_checkpoint(tmp_path, 
     params, _, meta = load_checkpoint(tmp_path, "checkpoint", old, {})
     assert meta["step"] == 2
     np.testing.assert_array_equal(params["w"], new["w"])
+
+
+def test_evaluate_without_the_topology_extra_leaves_the_modules_out(tmp_path, capsys,
+                                                                     monkeypatch):
+    import gridform.analysis.topology as topology
+    from gridform.errors import MissingExtraError
+
+    def missing(module, extra):
+        raise MissingExtraError(f"{module} is not installed: pip install 'gridform[{extra}]'")
+
+    monkeypatch.setattr(topology, "require", missing)
+    run = tmp_path / "run"
+    train(tiny(steps=10, eval_batches=3), run)
+    assert main(["evaluate", str(run)]) == 0
+    s = json.loads((run / "summary.json").read_text())
+    assert "n_modules" not in s and "torus" not in s
+    assert "orientation_spread_deg" in s  # needs only the scores
+    assert "modules not computed (pip install 'gridform[topology]')" in \
+        capsys.readouterr().out

@@ -57,6 +57,7 @@ def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> 
           f"active units above 0.3, {s.frac_above_0_8 or 0:.1%} above 0.8; mean "
           f"pairwise correlation {s.mean_pairwise_corr:.3f}; median spacing "
           f"{rnn_spacing:.3f} m (theory {pred.grid_spacing_m:.3f} m)")
+    print(f"      population: {s.population_line()}")
 
     # figure: spectrum, pattern maps, top trained units
     from gridform.analysis.ratemaps import load_ratemaps

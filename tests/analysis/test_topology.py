@@ -276,3 +276,44 @@ def test_giotto_ph_and_ripser_give_the_same_diagrams(rng):
         order_a, order_b = np.lexsort(a.T[::-1]), np.lexsort(b.T[::-1])
         np.testing.assert_allclose(a[order_a], b[order_b], rtol=1e-5, atol=1e-6)
     assert ours[2].shape[0] > 0  # the torus has an H2 class to compare
+
+
+# -- the population's structure in a run's summary --------------------------------
+def test_population_structure_of_one_module_two_modules_and_rotated_units(rng):
+    from gridform.analysis.topology import population_structure, rotated_maps
+
+    one = module_maps(rng, 64, 0.74, 10.0)
+    ps = population_structure(one, threshold=0.5)
+    assert ps.n_modules == 1 and ps.torus
+    assert ps.module.betti == [1, 2, 1]
+    assert ps.n_strong == 64 and ps.orientation_spread_deg < 1.0
+    # the verdict is that of the topology command on the same maps
+    assert population_topology(one, threshold=0.5, **FAST).torus
+
+    # two lattices 20 degrees apart: two modules, so not one torus, and no homology run
+    two = concat(module_maps(rng, 48, 0.5, 0.0, bins=40), module_maps(rng, 48, 0.8, 20.0,
+                                                                       bins=40))
+    ps = population_structure(two, threshold=0.5)
+    assert ps.n_modules == 2 and not ps.torus and ps.module is None
+    assert ps.orientation_spread_deg > 5.0
+
+    # the negative control: every unit rotated by its own angle is still a grid cell
+    rotated = population_structure(rotated_maps(one, np.random.default_rng(3)),
+                                   threshold=0.5)
+    assert rotated.n_strong == 64
+    assert rotated.orientation_spread_deg > 10.0
+    assert not rotated.torus
+
+
+def test_population_structure_counts_only_the_units_it_is_given(rng):
+    from gridform.analysis.topology import population_structure
+
+    maps = concat(module_maps(rng, 64, 0.74, 0.0), module_maps(rng, 64, 0.74, 30.0))
+    both = population_structure(maps, threshold=0.5)
+    assert both.n_strong == 128 and both.n_modules == 2
+    # two equal groups 30 degrees apart on the 60-degree circle cancel: R near 0, a
+    # spread far above that of evenly spread angles (60 / sqrt(12), 17 degrees)
+    assert both.orientation_spread_deg > 30.0
+    first = population_structure(maps, units=np.arange(128) < 64, threshold=0.5)
+    assert first.n_strong == 64 and first.n_modules == 1 and first.torus
+    assert first.orientation_spread_deg < 1.0

@@ -49,11 +49,14 @@ from gridform.reference import N_LANDMARKS  # landmarks of the homology
 __all__ = [
     "ModuleTopology",
     "PointCloud",
+    "PopulationStructure",
     "Topology",
     "activity_point_cloud",
     "circular_spread_deg",
     "find_modules",
+    "orientation_spread",
     "persistence_lifetimes",
+    "population_structure",
     "population_topology",
     "ratemap_point_cloud",
     "ring_ellipticity",
@@ -520,6 +523,23 @@ def module_topology(cloud: PointCloud, features: ModuleFeatures, units, *,
         null_lifetimes=null_all)
 
 
+def _grid_modules(maps: Ratemaps, scores: GridScores | None, threshold: float | None,
+                  min_units: int, seed: int):
+    """The grid units of ``maps`` (``score_60`` above ``threshold``, by default the 95th
+    percentile of the smoothed-noise null), their lattice features and their modules."""
+    if scores is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scores = score_ratemaps(maps)
+    if threshold is None:
+        threshold = null_model(maps.shape, maps.bin_size, n_maps=500, seed=seed).threshold(95)
+    s = np.nan_to_num(scores.score_60, nan=-np.inf)
+    grid = np.flatnonzero(s > threshold)
+    features = module_features(maps)
+    modules = find_modules(features, grid, min_units=min_units, seed=seed)
+    return float(threshold), grid, features, modules
+
+
 def population_topology(maps: Ratemaps, cloud: PointCloud | None = None, *,
                         scores: GridScores | None = None, threshold: float | None = None,
                         n_shuffles: int = 20, min_units: int = 10, n_components: int = 6,
@@ -539,16 +559,8 @@ def population_topology(maps: Ratemaps, cloud: PointCloud | None = None, *,
     if cloud is not None and cloud.samples.shape[1] != maps.n_cells:
         raise ValueError(f"the point cloud has {cloud.samples.shape[1]} units and the "
                          f"ratemaps {maps.n_cells}")
-    if scores is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            scores = score_ratemaps(maps)
-    if threshold is None:
-        threshold = null_model(maps.shape, maps.bin_size, n_maps=500, seed=seed).threshold(95)
-    s = np.nan_to_num(scores.score_60, nan=-np.inf)
-    grid = np.flatnonzero(s > threshold)
-    features = module_features(maps)
-    modules = find_modules(features, grid, min_units=min_units, seed=seed)
+    threshold, grid, features, modules = _grid_modules(maps, scores, threshold, min_units,
+                                                       seed)
     if modules and cloud is None:
         cloud = ratemap_point_cloud(maps)
     if keep is None:  # a grid of bins has no outliers; a filter would cut holes in it
@@ -566,5 +578,76 @@ def population_topology(maps: Ratemaps, cloud: PointCloud | None = None, *,
                     features.orientation_deg[grid]) if grid.size else float("nan"),
                 "features": {k: getattr(features, k).tolist() for k in
                              ("spacing_m", "orientation_deg", "ellipticity")}}
-    return Topology(results, grid.tolist(), float(threshold), maps.n_cells,
+    return Topology(results, grid.tolist(), threshold, maps.n_cells,
                     time.perf_counter() - t0, source, settings)
+
+
+# ---------------------------------------------------------------------------------
+# The population's structure in three numbers, for a run's summary
+# ---------------------------------------------------------------------------------
+STRONG_GRID_SCORE = 0.8  # the units whose orientations must agree in a module
+
+
+def orientation_spread(scores: GridScores, units=None, strong: float = STRONG_GRID_SCORE
+                       ) -> tuple[float, int]:
+    """Circular standard deviation (degrees, period 60) of the lattice orientations of
+    the units with ``score_60 > strong``, among ``units`` (indices or a boolean mask;
+    default all), and how many such units there are. NaN with fewer than two."""
+    s = np.nan_to_num(np.asarray(scores.score_60, np.float64), nan=-np.inf)
+    keep = s > strong
+    if units is not None:
+        mask = np.zeros(keep.shape, bool)
+        mask[np.asarray(units)] = True
+        keep &= mask
+    angles = np.asarray(scores.orientation_deg, np.float64)[keep]
+    angles = angles[np.isfinite(angles)]
+    return (circular_spread_deg(angles) if angles.size >= 2 else float("nan"),
+            int(angles.size))
+
+
+@dataclass(frozen=True, eq=False)
+class PopulationStructure:
+    """Whether a population's grid units form one module on a torus.
+
+    ``orientation_spread_deg`` over the ``n_strong`` units with ``score_60 > 0.8``;
+    ``n_modules`` as :func:`population_topology` finds them (grid units above the
+    smoothed-noise null's 95th percentile, clustered on spacing, orientation and
+    ellipticity); ``torus``: exactly one module, and its ratemap point cloud has Betti
+    numbers (1, 2, 1) against the roll null. ``module`` holds that one module's homology.
+    """
+
+    orientation_spread_deg: float
+    n_strong: int
+    n_modules: int
+    torus: bool
+    module: ModuleTopology | None = None
+
+
+def population_structure(maps: Ratemaps, scores: GridScores | None = None, *,
+                         units=None, threshold: float | None = None, n_shuffles: int = 20,
+                         min_units: int = 10, seed: int = 0) -> PopulationStructure:
+    """Orientation spread, module count and torus verdict of the units of ``maps``.
+
+    ``units``: the units to consider (indices or a boolean mask, e.g. the active ones;
+    default all). The homology is computed only when the grid units form exactly one
+    module (a population of several modules is not one torus), on the ratemaps with the
+    settings of ``gridform topology MAPS.npz``, so the verdict matches that command's.
+    Needs the ``topology`` extra (scikit-learn, ripser).
+    """
+    if scores is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scores = score_ratemaps(maps)
+    spread, n_strong = orientation_spread(scores, units)
+    if units is not None:  # the others count as no grid unit
+        mask = np.zeros(maps.n_cells, bool)
+        mask[np.asarray(units)] = True
+        scores = GridScores(**{f: np.where(mask, getattr(scores, f), np.nan)
+                               for f in scores.__dataclass_fields__})
+    _, _, features, modules = _grid_modules(maps, scores, threshold, min_units, seed)
+    module = None
+    if len(modules) == 1:
+        module = module_topology(ratemap_point_cloud(maps), features, modules[0],
+                                 n_shuffles=n_shuffles, keep=1.0, seed=seed, phases=False)
+    return PopulationStructure(spread, n_strong, len(modules),
+                               bool(module is not None and module.torus), module)

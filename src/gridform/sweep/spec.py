@@ -54,7 +54,8 @@ __all__ = ["DEFAULT_METRICS", "RunSpec", "SweepSpec", "SweepSpecError", "load_sw
 
 DEFAULT_METRICS = ("steps", "error_cm", "frac_above_0.3", "frac_above_0.8",
                    "frac_above_0.3_minmax", "frac_above_0.8_minmax", "median_score_60",
-                   "mean_pairwise_corr", "median_spacing_m", "predicted_spacing_m")
+                   "mean_pairwise_corr", "median_spacing_m", "predicted_spacing_m",
+                   "orientation_spread_deg", "n_modules", "torus")
 
 _SECTIONS = {"base", "axes", "points", "random", "sweep", "quick"}
 

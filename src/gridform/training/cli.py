@@ -90,12 +90,13 @@ def _print_summary(where, s) -> None:
                                 "frac_above_0_8_minmax", "mean_pairwise_corr",
                                 "median_spacing_m", "predicted_spacing_m")):
         print(f"  {label:<24} {value:.3f}")
+    print("  " + s.population_line())
 
 
 def _evaluate_along(args) -> int:
     from gridform.data.paths import network_ratemaps
     from gridform.data.trajectory_files import load_path
-    from gridform.training.evaluate import summarise
+    from gridform.training.evaluate import summarise, with_population_structure
     from gridform.training.runs import RunDir
     from gridform.training.task import build_task
 
@@ -106,7 +107,8 @@ def _evaluate_along(args) -> int:
         raise FileExistsError(f"{out} already holds an evaluation; pass --force to replace it")
     task = build_task(config)
     path = load_path(args.trajectory)
-    ev = summarise(task, *network_ratemaps(task, run.load_params(), path, args.bins))
+    ev = with_population_structure(
+        summarise(task, *network_ratemaps(task, run.load_params(), path, args.bins)))
     ev.write(out, trajectory=str(args.trajectory),
              duration_s=float(path.times[-1] - path.times[0]))
     _print_summary(f"{run.path} along {args.trajectory} -> {out}", ev.summary)

@@ -9,6 +9,7 @@ stuck at chance can collapse all its units onto one shared map that scores well
 from __future__ import annotations
 
 import dataclasses
+import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +22,15 @@ import numpy as np
 from gridform import compile_cache
 from gridform.analysis.ratemaps import RatemapAccumulator, Ratemaps
 from gridform.analysis.scores import SCORER_VERSION, GridScores, score_ratemaps
+from gridform.analysis.topology import orientation_spread
 from gridform.theory.spectrum import predict
 from gridform.training.runs import RunDir, Summary
 
+log = logging.getLogger(__name__)
+
 __all__ = ["Evaluation", "active_units", "evaluate_params", "evaluate_run", "hidden_activity",
            "largest_rate_matched_subset", "matched_ablation", "mean_pairwise_correlation",
-           "rate_matched_units", "summarise"]
+           "rate_matched_units", "summarise", "with_population_structure"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +132,7 @@ def summarise(task, maps: Ratemaps, error_m: float,
             grid = sub["spacing_m"][np.nan_to_num(sub["score_60"], nan=-9) > 0.8]
             fields["median_spacing_m"] = float(np.nanmedian(grid)) if grid.size else \
                 float("nan")
+        fields["orientation_spread_deg"] = orientation_spread(scores, active)[0]
     summary = Summary(
         scorer_version=SCORER_VERSION,
         error_cm=100 * error_m,
@@ -142,8 +147,12 @@ def summarise(task, maps: Ratemaps, error_m: float,
 
 
 def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 20,
-                 write: bool = True) -> Evaluation:
-    """Evaluate a run directory; with ``write``, save ratemaps, scores and summary."""
+                 write: bool = True, modules: bool = True) -> Evaluation:
+    """Evaluate a run directory; with ``write``, save ratemaps, scores and summary.
+
+    With ``modules`` (and the ``topology`` extra installed) the summary also says how many
+    modules the grid units form and whether they form one on a torus
+    (:func:`with_population_structure`)."""
     from gridform.training.task import build_task
 
     run = RunDir(run_dir)
@@ -157,9 +166,29 @@ def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 
     ev = evaluate_params(task, params, n_batches or config.eval_batches, bins)
     ev = dataclasses.replace(ev, summary=ev.summary.replace(
         steps=config.steps if steps is None else steps))
+    if modules:
+        ev = with_population_structure(ev)
     if write:
         ev.write(run.path)
     return ev
+
+
+def with_population_structure(ev: Evaluation, seed: int = 0) -> Evaluation:
+    """``ev`` with ``n_modules`` and ``torus`` in its summary, from its active units'
+    ratemaps (:func:`gridform.analysis.topology.population_structure`); unchanged, with a
+    logged note, when the ``topology`` extra is not installed."""
+    from gridform.analysis.topology import population_structure
+    from gridform.errors import MissingExtraError
+
+    if ev.scores is None:  # no active unit: no grid unit, no module
+        return dataclasses.replace(ev, summary=ev.summary.replace(n_modules=0, torus=False))
+    try:
+        ps = population_structure(ev.ratemaps, ev.scores, units=ev.active, seed=seed)
+    except MissingExtraError as err:
+        log.info("modules not computed: %s", err)
+        return ev
+    return dataclasses.replace(ev, summary=ev.summary.replace(n_modules=ps.n_modules,
+                                                              torus=ps.torus))
 
 
 def hidden_activity(task, params, n_batches: int = 10, key: jax.Array | None = None

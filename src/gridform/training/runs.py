@@ -57,6 +57,13 @@ class Summary:
     Fractions are of the active units (those whose ratemap varies). ``None``: not computed
     (no active units, or a directory written before the value existed); NaN: computed but
     undefined (no unit above 0.8 to measure a spacing on), written as ``null``.
+
+    The population's structure: ``orientation_spread_deg``, the circular standard
+    deviation (period 60 degrees) of the lattice orientations of the active units above
+    0.8; ``n_modules``, the modules their grid units form; ``torus``, whether they form
+    exactly one module whose ratemaps lie on a torus, Betti (1, 2, 1)
+    (:func:`gridform.analysis.topology.population_structure`; ``None`` without the
+    ``topology`` extra).
     ``extra`` holds keys of the file that this class does not name, and writes them back.
     """
 
@@ -74,6 +81,9 @@ class Summary:
     median_score_60: float | None = None
     median_spacing_m: float | None = None
     steps: int | None = None
+    orientation_spread_deg: float | None = None
+    n_modules: int | None = None
+    torus: bool | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -128,9 +138,21 @@ class Summary:
         names = names or ("steps", "error_cm", "decoder_floor_cm", "n_active",
                           "frac_above_0_3", "frac_above_0_8", "frac_above_0_3_minmax",
                           "frac_above_0_8_minmax", "median_score_60", "mean_pairwise_corr",
+                          "orientation_spread_deg", "n_modules", "torus",
                           "median_spacing_m", "predicted_spacing_m")
         return [(_JSON_KEYS.get(n, n), getattr(self, n)) for n in names
                 if getattr(self, n) is not None]
+
+    def population_line(self) -> str:
+        """The population's structure in one line: the orientation spread of the units
+        above 0.8, the number of modules and the torus verdict (or how to get them)."""
+        spread = ("n/a" if self.orientation_spread_deg is None else
+                  f"{self.orientation_spread_deg:.1f} deg")
+        line = f"orientation spread (units > 0.8) {spread}; "
+        if self.n_modules is None:
+            return line + "modules not computed (pip install 'gridform[topology]')"
+        return line + (f"{self.n_modules} module{'s' * (self.n_modules != 1)}; one module "
+                       f"on a torus: {'yes' if self.torus else 'no'}")
 
     @property
     def spacing_ratio(self) -> float:
