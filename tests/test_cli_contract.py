@@ -18,6 +18,8 @@ BAD = [  # (argv, the words the error must contain)
     (["report", "DIR", "--out", "report.pdf"], "--out"),
     (["theory", "--sigma", "-1"], "--sigma"),
     (["theory", "--sigma", "nan"], "--sigma"),
+    (["evaluate", "RUN", "--offset", "-1"], "--offset"),
+    (["evaluate", "RUN", "--step-cost", "-0.5"], "--step-cost"),
 ]
 
 
@@ -169,6 +171,14 @@ def test_evaluate_out_without_a_trajectory_is_refused(tiny_run, capsys):
     before = _checksums(tiny_run)
     assert main(["evaluate", str(tiny_run), "--out", "elsewhere"]) == 2
     assert "belong to evaluate --trajectory" in capsys.readouterr().err
+    assert _checksums(tiny_run) == before
+
+
+def test_the_spacing_law_along_a_recorded_path_is_refused(tiny_run, tmp_path, capsys):
+    before = _checksums(tiny_run)
+    assert main(["evaluate", str(tiny_run), "--trajectory", str(tmp_path / "path.npz"),
+                 "--step-cost", "1"]) == 2
+    assert "do not apply along --trajectory" in capsys.readouterr().err
     assert _checksums(tiny_run) == before
 
 

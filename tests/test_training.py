@@ -475,3 +475,33 @@ def test_evaluate_without_the_topology_extra_leaves_the_modules_out(tmp_path, ca
     assert "orientation_spread_deg" in s  # needs only the scores
     assert "modules not computed (pip install 'gridform[topology]')" in \
         capsys.readouterr().out
+
+
+def test_evaluate_with_the_spacing_law_records_the_corrected_spacing(tmp_path, capsys):
+    from gridform.theory.spectrum import SpacingCorrection, predict, step_length_m
+    from gridform.training.evaluate import corrected_spacing_fields
+
+    config = tiny(steps=10, eval_batches=2)
+    run = tmp_path / "run"
+    train(config, run)
+    assert main(["evaluate", str(run), "--step-cost", "1.08", "--offset", "0.18"]) == 0
+    s = json.loads((run / "summary.json").read_text())
+    step = step_length_m(config.speed_scale, config.dt)
+    law = SpacingCorrection(1.08, 0.18)
+    expected = predict(config.place_cell_kind, config.sigma, config.surround_scale,
+                       correction=law, step_m=step).corrected_spacing_m
+    assert s["corrected_spacing_m"] == pytest.approx(expected)
+    assert s["spacing_correction"] == pytest.approx(
+        {"step_cost": 1.08, "offset": 0.18, "exponent": 4.0, "step_m": step})
+    assert s["corrected_spacing_m"] > s["predicted_spacing_m"]
+    assert f"corrected_spacing_m      {expected:.3f}" in capsys.readouterr().out
+    # the law's zero terms give back the plain prediction
+    zero = corrected_spacing_fields(config, SpacingCorrection(0.0, 0.0))
+    assert zero["corrected_spacing_m"] == pytest.approx(s["predicted_spacing_m"])
+    # without the law's terms the key is absent, not stale: a re-evaluation rewrites it
+    assert main(["evaluate", str(run)]) == 0
+    assert "corrected_spacing_m" not in json.loads((run / "summary.json").read_text())
+    # recorded targets have no simulated code for the law
+    recorded = config.model_copy(update={"place_cell_file": "cells.npz"})
+    with pytest.raises(ValueError, match="simulated place-cell codes"):
+        corrected_spacing_fields(recorded, law)

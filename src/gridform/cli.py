@@ -17,7 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gridform._io import clean_json, prepare_out_dir, write_json
-from gridform.cli_args import above_minus_one, count, non_negative, positive
+from gridform.cli_args import (
+    add_spacing_law_args,
+    count,
+    positive,
+    spacing_correction,
+)
 from gridform.errors import UsageError
 from gridform.reference import DT_S, SIGMA_M, SPEED_SCALE_M_S, SURROUND_SCALE
 
@@ -92,12 +97,10 @@ def cmd_theory(args) -> int:
             raise UsageError(str(err).replace("sigma_ratio", "--surround-ratio", 1)) from None
     elif s <= 1 and args.kind != "gaussian":
         raise UsageError(f"--surround-scale (sigma2^2/sigma1^2) must be > 1, got {s}")
-    correction = step = None
-    if args.step_cost is not None or args.offset is not None:
-        from gridform.theory.spectrum import SpacingCorrection, step_length_m
+    correction, step = spacing_correction(args), None
+    if correction is not None:
+        from gridform.theory.spectrum import step_length_m
 
-        correction = SpacingCorrection(args.step_cost or 0.0, args.offset or 0.0,
-                                       args.exponent)
         step = step_length_m(args.speed_scale, args.dt)
     pred = predict(args.kind, args.sigma, s, correction=correction, step_m=step or 0.0)
     spacing = pred.grid_spacing_m
@@ -378,14 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sigma2/sigma1, the 'No free lunch' convention; overrides "
                         "--surround-scale with its square")
     p.add_argument("--width", type=positive(), default=2.2, help="box width in metres")
-    p.add_argument("--step-cost", type=non_negative, default=None, metavar="W",
-                   help="weight of the path-integration step cost (k l)^p of the corrected "
-                        "law (docs/spacing.md); with it or --offset the corrected spacing "
-                        "is printed too")
-    p.add_argument("--offset", type=above_minus_one, default=None, metavar="C",
-                   help="the corrected law's speed-independent relative widening")
-    p.add_argument("--exponent", type=positive(), default=4.0, metavar="P",
-                   help="the step cost's power p")
+    add_spacing_law_args(p, what="the corrected spacing is printed too")
     p.add_argument("--speed-scale", type=positive(), default=SPEED_SCALE_M_S, metavar="B",
                    help="Rayleigh scale of the running speed, m/s, for the step length l")
     p.add_argument("--dt", type=positive(), default=DT_S, help="time step, s")

@@ -78,3 +78,25 @@ def fraction_below_half(text: str) -> float:
     if not 0 <= value < 0.5:
         raise argparse.ArgumentTypeError(f"must lie in [0, 0.5), got {text!r}")
     return value
+
+
+def add_spacing_law_args(p: argparse.ArgumentParser, *, what: str) -> None:
+    """``--step-cost``, ``--offset`` and ``--exponent``: the terms of the corrected spacing
+    law (docs/spacing.md), shared by the commands that print a corrected spacing."""
+    p.add_argument("--step-cost", type=non_negative, default=None, metavar="W",
+                   help="weight of the path-integration step cost (k l)^p of the corrected "
+                        f"law (docs/spacing.md); with it or --offset {what}")
+    p.add_argument("--offset", type=above_minus_one, default=None, metavar="C",
+                   help="the corrected law's speed-independent relative widening")
+    p.add_argument("--exponent", type=positive(), default=4.0, metavar="P",
+                   help="the step cost's power p")
+
+
+def spacing_correction(args: argparse.Namespace):
+    """The :class:`~gridform.theory.spectrum.SpacingCorrection` the arguments of
+    :func:`add_spacing_law_args` name, or None when neither term is given."""
+    if args.step_cost is None and args.offset is None:
+        return None
+    from gridform.theory.spectrum import SpacingCorrection
+
+    return SpacingCorrection(args.step_cost or 0.0, args.offset or 0.0, args.exponent)

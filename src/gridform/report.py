@@ -268,10 +268,16 @@ def _ratemaps_section(directory: Path, run: Path | None, summary: Summary | None
 def _theory_section(directory: Path, run: Path | None, summary: Summary | None) -> Section:
     sec = Section("theory", "Theory comparison")
     if summary is not None:
-        sec.add(table([("predicted spacing (m)", summary.predicted_spacing_m),
-                       ("measured median spacing, units > 0.8 (m)", summary.median_spacing_m),
-                       ("measured / predicted", summary.spacing_ratio)],
-                      ("theory", "value")))
+        rows = [("predicted spacing (m)", summary.predicted_spacing_m),
+                ("measured median spacing, units > 0.8 (m)", summary.median_spacing_m),
+                ("measured / predicted", summary.spacing_ratio)]
+        if summary.corrected_spacing_m is not None:
+            c = summary.spacing_correction or {}
+            rows += [(f"corrected law's spacing (m): step cost {c.get('step_cost', 0):g} "
+                      f"(k l)^{c.get('exponent', 4):g}, l = {100 * c.get('step_m', 0):.2f} "
+                      f"cm, offset {c.get('offset', 0):+g}", summary.corrected_spacing_m),
+                     ("measured / corrected", summary.corrected_ratio)]
+        sec.add(table(rows, ("theory", "value")))
     for name in ("spectrum", "pattern", "multicell", "one-layer", "conditions", "mechanism"):
         fig = directory / "figures" / f"{name}.png"
         if fig.exists():

@@ -56,6 +56,19 @@ def test_circular_spread_is_zero_for_equal_angles_and_wraps_at_60_degrees():
     assert circular_spread_deg(np.arange(0, 60, 10.0)) == np.inf
 
 
+def test_rayleigh_test_of_six_fold_orientations():
+    from gridform.analysis.topology import rayleigh_p
+
+    # equal angles: R = 1, so p = exp(sqrt(1 + 4n) - (1 + 2n)), tiny already for n = 10
+    assert rayleigh_p([12.0] * 10) == pytest.approx(np.exp(np.sqrt(41) - 21))
+    # evenly spread over the 60-degree period: R = 0, p = exp(sqrt((1 + 2n)^2) - (1 + 2n))
+    assert rayleigh_p(np.arange(0, 60, 10.0)) == pytest.approx(1.0)
+    # the period matters: 0 and 30 degrees cancel on the six-fold circle, not on 360
+    assert rayleigh_p([0, 30] * 10) == pytest.approx(1.0)
+    assert rayleigh_p([0, 30] * 10, period=360.0) < 1e-3
+    assert np.isnan(rayleigh_p([5.0]))
+
+
 def test_ring_ellipticity_of_regular_and_stretched_hexagons():
     ang = np.radians(np.arange(0, 360, 60) + 10)
     hexagon = np.stack([np.cos(ang), np.sin(ang)], axis=-1)

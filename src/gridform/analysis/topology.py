@@ -59,6 +59,7 @@ __all__ = [
     "population_structure",
     "population_topology",
     "ratemap_point_cloud",
+    "rayleigh_p",
     "ring_ellipticity",
     "rotated_maps",
 ]
@@ -94,6 +95,21 @@ def circular_spread_deg(angles_deg, period: float = ORIENTATION_PERIOD_DEG) -> f
     if r < 1e-12:  # evenly spread: no mean direction
         return float("inf")
     return float(np.sqrt(max(-2.0 * np.log(min(r, 1.0)), 0.0)) * period / (2 * np.pi))
+
+
+def rayleigh_p(angles_deg, period: float = ORIENTATION_PERIOD_DEG) -> float:
+    """p-value of the Rayleigh test that angles of the given period are uniform.
+
+    With ``n`` angles of mean resultant length ``R`` on the full circle, ``Z = n R^2`` and
+    ``p = exp(sqrt(1 + 4 n + 4 (n^2 - (n R)^2)) - (1 + 2 n))`` (Zar, Biostatistical
+    Analysis, eq. 27.4). NaN with fewer than two angles."""
+    a = np.asarray(angles_deg, np.float64)
+    a = a[np.isfinite(a)]
+    n = a.size
+    if n < 2:
+        return float("nan")
+    rn = n * abs(np.mean(np.exp(2j * np.pi * a / period)))
+    return float(min(1.0, np.exp(np.sqrt(1 + 4 * n + 4 * (n * n - rn * rn)) - (1 + 2 * n))))
 
 
 def ring_ellipticity(peaks: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gridform.cli_args import count
+from gridform.cli_args import add_spacing_law_args, count, spacing_correction
 
 __all__ = ["add_training_commands"]
 
@@ -48,6 +48,11 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     if args.trajectory:
+        if spacing_correction(args) is not None:
+            from gridform.errors import UsageError
+
+            raise UsageError("--step-cost and --offset correct the spacing for the run's "
+                             "simulated paths; they do not apply along --trajectory")
         return _evaluate_along(args)
     if args.out is not None or args.force:
         from gridform.errors import UsageError
@@ -56,7 +61,8 @@ def cmd_evaluate(args) -> int:
                          "results go to RUN_DIR")
     from gridform.training.evaluate import evaluate_run
 
-    ev = evaluate_run(Path(args.run_dir), n_batches=args.batches, bins=args.bins)
+    ev = evaluate_run(Path(args.run_dir), n_batches=args.batches, bins=args.bins,
+                      correction=spacing_correction(args))
     _print_summary(args.run_dir, ev.summary)
     return 0
 
@@ -90,6 +96,11 @@ def _print_summary(where, s) -> None:
                                 "frac_above_0_8_minmax", "mean_pairwise_corr",
                                 "median_spacing_m", "predicted_spacing_m")):
         print(f"  {label:<24} {value:.3f}")
+    if s.corrected_spacing_m is not None:
+        c = s.spacing_correction or {}
+        print(f"  {'corrected_spacing_m':<24} {s.corrected_spacing_m:.3f} (step cost "
+              f"{c.get('step_cost', 0):g} (k l)^{c.get('exponent', 4):g}, l = "
+              f"{100 * c.get('step_m', 0):.2f} cm a step; offset {c.get('offset', 0):+g})")
     print("  " + s.population_line())
 
 
@@ -153,4 +164,6 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
                    "(default RUN_DIR/along-NAME)")
     p.add_argument("--force", action="store_true", help="with --trajectory: replace an "
                    "earlier evaluation in --out")
+    add_spacing_law_args(p, what="the summary holds the corrected spacing too "
+                                 "(corrected_spacing_m)")
     p.set_defaults(func=cmd_evaluate)

@@ -23,14 +23,25 @@ from gridform import compile_cache
 from gridform.analysis.ratemaps import RatemapAccumulator, Ratemaps
 from gridform.analysis.scores import SCORER_VERSION, GridScores, score_ratemaps
 from gridform.analysis.topology import orientation_spread
-from gridform.theory.spectrum import predict
+from gridform.theory.spectrum import SpacingCorrection, predict, step_length_m
 from gridform.training.runs import RunDir, Summary
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Evaluation", "active_units", "evaluate_params", "evaluate_run", "hidden_activity",
-           "largest_rate_matched_subset", "matched_ablation", "mean_pairwise_correlation",
-           "rate_matched_units", "summarise", "with_population_structure"]
+__all__ = [
+    "Evaluation",
+    "active_units",
+    "corrected_spacing_fields",
+    "evaluate_params",
+    "evaluate_run",
+    "hidden_activity",
+    "largest_rate_matched_subset",
+    "matched_ablation",
+    "mean_pairwise_correlation",
+    "rate_matched_units",
+    "summarise",
+    "with_population_structure",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,12 +158,15 @@ def summarise(task, maps: Ratemaps, error_m: float,
 
 
 def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 20,
-                 write: bool = True, modules: bool = True) -> Evaluation:
+                 write: bool = True, modules: bool = True,
+                 correction: SpacingCorrection | None = None) -> Evaluation:
     """Evaluate a run directory; with ``write``, save ratemaps, scores and summary.
 
     With ``modules`` (and the ``topology`` extra installed) the summary also says how many
     modules the grid units form and whether they form one on a torus
-    (:func:`with_population_structure`)."""
+    (:func:`with_population_structure`). With ``correction``, the terms of the corrected
+    spacing law (docs/spacing.md), it also holds that law's spacing for the run's code and
+    step length, ``corrected_spacing_m``."""
     from gridform.training.task import build_task
 
     run = RunDir(run_dir)
@@ -160,6 +174,8 @@ def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 
         raise FileNotFoundError(f"run directory not found: {run.path}")
     compile_cache.enable()
     config = run.read_config()
+    # before the evaluation: a law that does not apply to this run fails at once
+    corrected = {} if correction is None else corrected_spacing_fields(config, correction)
     params = run.load_params()
     task = build_task(config)
     steps = run.checkpoint_step()
@@ -168,9 +184,27 @@ def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 
         steps=config.steps if steps is None else steps))
     if modules:
         ev = with_population_structure(ev)
+    if corrected:
+        ev = dataclasses.replace(ev, summary=ev.summary.replace(**corrected))
     if write:
         ev.write(run.path)
     return ev
+
+
+def corrected_spacing_fields(config, correction: SpacingCorrection) -> dict[str, Any]:
+    """``corrected_spacing_m`` and the ``spacing_correction`` it used, for a run of
+    ``config``: the law's spacing for its code at its step length
+    (:func:`gridform.theory.spectrum.step_length_m` of its speed scale and time step)."""
+    if config.place_cell_file is not None:
+        raise ValueError("the corrected spacing law is stated for simulated place-cell codes; "
+                         "this run was trained on recorded targets")
+    step = step_length_m(config.speed_scale, config.dt)
+    pred = predict(config.place_cell_kind, config.sigma, config.surround_scale,
+                   correction=correction, step_m=step)
+    return {"corrected_spacing_m": pred.corrected_spacing_m,
+            "spacing_correction": {"step_cost": correction.weight,
+                                   "offset": correction.offset,
+                                   "exponent": correction.exponent, "step_m": step}}
 
 
 def with_population_structure(ev: Evaluation, seed: int = 0) -> Evaluation:

@@ -64,6 +64,10 @@ class Summary:
     exactly one module whose ratemaps lie on a torus, Betti (1, 2, 1)
     (:func:`gridform.analysis.topology.population_structure`; ``None`` without the
     ``topology`` extra).
+
+    ``corrected_spacing_m``: the corrected spacing law's prediction for this run's code
+    and step length, when the evaluation was given the law's terms, which
+    ``spacing_correction`` records (``step_cost``, ``offset``, ``exponent``, ``step_m``).
     ``extra`` holds keys of the file that this class does not name, and writes them back.
     """
 
@@ -84,6 +88,8 @@ class Summary:
     orientation_spread_deg: float | None = None
     n_modules: int | None = None
     torus: bool | None = None
+    corrected_spacing_m: float | None = None
+    spacing_correction: Mapping[str, float] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -153,6 +159,14 @@ class Summary:
             return line + "modules not computed (pip install 'gridform[topology]')"
         return line + (f"{self.n_modules} module{'s' * (self.n_modules != 1)}; one module "
                        f"on a torus: {'yes' if self.torus else 'no'}")
+
+    @property
+    def corrected_ratio(self) -> float:
+        """Measured over the corrected law's spacing (NaN where either is missing)."""
+        m, p = self.median_spacing_m, self.corrected_spacing_m
+        if m is None or p is None or not (math.isfinite(m) and math.isfinite(p)) or p == 0:
+            return float("nan")
+        return m / p
 
     @property
     def spacing_ratio(self) -> float:
