@@ -330,3 +330,21 @@ def test_population_structure_counts_only_the_units_it_is_given(rng):
     first = population_structure(maps, units=np.arange(128) < 64, threshold=0.5)
     assert first.n_strong == 64 and first.n_modules == 1 and first.torus
     assert first.orientation_spread_deg < 1.0
+
+
+def test_a_failed_phase_decoding_keeps_the_torus_verdict(rng, monkeypatch, caplog):
+    import types
+
+    class Refusing:  # dreimac raises a bare Exception when its class is too short
+        def __init__(self, x, n_landmarks):
+            pass
+
+        def get_coordinates(self, **kw):
+            raise Exception("The cohomology class selected is too short")
+
+    monkeypatch.setitem(sys.modules, "dreimac", types.SimpleNamespace(ToroidalCoords=Refusing))
+    topo = population_topology(module_maps(rng, 64, 0.74, 0.0), threshold=0.5)
+    (mod,) = topo.modules
+    assert mod.torus and topo.torus and mod.phases is None
+    assert mod.to_json()["phases_decoded"] is False
+    assert "toroidal phases not decoded" in caplog.text

@@ -34,6 +34,7 @@ Needs the ``topology`` extra (ripser, scikit-learn; dreimac for the decoded phas
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -63,6 +64,8 @@ __all__ = [
     "ring_ellipticity",
     "rotated_maps",
 ]
+
+log = logging.getLogger(__name__)
 
 ORIENTATION_PERIOD_DEG = 60.0
 
@@ -507,7 +510,13 @@ def _decode_phases(cloud: PointCloud, n_components: int, n_landmarks: int):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tc = dreimac.ToroidalCoords(x, n_landmarks=min(n_landmarks, x.shape[0]))
-        return np.asarray(tc.get_coordinates(perc=0.5, cocycle_idxs=[0, 1]))
+        try:
+            return np.asarray(tc.get_coordinates(perc=0.5, cocycle_idxs=[0, 1]))
+        except Exception as err:  # dreimac raises a bare Exception when it cannot
+            # (e.g. "the cohomology class selected is too short" on its own landmarks);
+            # the Betti numbers stand, only the decoded phases are missing
+            log.warning("toroidal phases not decoded: dreimac: %s", err)
+            return None
 
 
 def module_topology(cloud: PointCloud, features: ModuleFeatures, units, *,
