@@ -4,7 +4,8 @@ For each run it reads the evaluation (`summary.json`, `ratemaps.npz`) and, when 
 the activity topology that `gridform topology RUN --out RUN/topology` wrote, and prints:
 
 - what the run changes from the `demo` preset, and its seed;
-- decoding error and the fractions of active units above 0.3 and 0.8 (mean variant);
+- decoding error, the fractions of active units above 0.3 and 0.8 (mean variant) and
+  their mean pairwise correlation;
 - the orientation spread of the active units above 0.8 (circular sd, period 60 degrees)
   and the Rayleigh test of their uniformity on the six-fold circle;
 - from the ratemaps (as `summary.json` has them): the number of modules and whether the
@@ -38,7 +39,8 @@ from gridform.training.config import load_config
 from gridform.training.evaluate import active_units
 from gridform.training.runs import RunDir
 
-HEADER = ("| change | seed | error | > 0.3 | > 0.8 (units) | orientation spread | Rayleigh p "
+HEADER = ("| change | seed | error | > 0.3 | > 0.8 (units) | corr | orientation spread "
+          "| Rayleigh p "
           "| modules, maps | torus, maps | modules, activity (largest) | Betti | H1 lifetimes "
           "| null max H1 |")
 
@@ -66,6 +68,7 @@ def row(run_dir: Path) -> str:
     ps = population_structure(maps, scores, units=active)
     cells = [changes(config), str(config.seed), f"{summary.error_cm:.1f} cm",
              f"{summary.frac_above_0_3:.1%}", f"{summary.frac_above_0_8:.1%} ({n_strong})",
+             f"{summary.mean_pairwise_corr:.3f}",
              f"{spread:.1f} deg", f"{p:.2g}", str(ps.n_modules), "yes" if ps.torus else "no"]
     topo = run.path / "topology" / "topology.json"
     if topo.exists():
