@@ -67,13 +67,18 @@ def describe(run_dir: Path) -> None:
 
     mean = power.mean(axis=0)
     mean = mean / mean.sum()
-    top: list[tuple[int, int]] = []
-    for flat in np.argsort(mean.ravel())[::-1]:
-        k = canonical(wave(flat))
-        if k not in top:
-            top.append(k)
-        if len(top) == 6:
-            break
+    def strongest(p: np.ndarray, count: int) -> list[tuple[int, int]]:
+        """The ``count`` strongest wave vectors of the spectrum ``p``, one of each +-k."""
+        out: list[tuple[int, int]] = []
+        for flat in np.argsort(p.ravel())[::-1]:
+            k = canonical(wave(flat))
+            if k not in out:
+                out.append(k)
+            if len(out) == count:
+                return out
+        return out
+
+    top = strongest(mean, 6)
     print(f"{run_dir}: {int(grid.sum())} grid units (score_60 > {threshold:.2f}), box "
           f"{config.box_width} x {config.box_height} m")
     print("  strongest wave vectors of the mean spectrum: " + ", ".join(
@@ -81,14 +86,7 @@ def describe(run_dir: Path) -> None:
     triads: Counter = Counter()
     fractions = []
     for p in power:
-        ks: list[tuple[int, int]] = []
-        for flat in np.argsort(p.ravel())[::-1]:
-            k = canonical(wave(flat))
-            if k not in ks:
-                ks.append(k)
-            if len(ks) == 3:
-                break
-        triads[tuple(sorted(ks))] += 1
+        triads[tuple(sorted(strongest(p, 3)))] += 1
         fractions.append(np.sort(p.ravel())[::-1][:6].sum() / p.sum())
     for triad, count in triads.most_common(4):
         print(f"  {count:3d} units: {triad}")

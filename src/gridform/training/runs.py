@@ -163,18 +163,19 @@ class Summary:
     @property
     def corrected_ratio(self) -> float:
         """Measured over the corrected law's spacing (NaN where either is missing)."""
-        m, p = self.median_spacing_m, self.corrected_spacing_m
-        if m is None or p is None or not (math.isfinite(m) and math.isfinite(p)) or p == 0:
-            return float("nan")
-        return m / p
+        return _ratio(self.median_spacing_m, self.corrected_spacing_m)
 
     @property
     def spacing_ratio(self) -> float:
         """Measured over predicted grid spacing (NaN where either is missing)."""
-        m, p = self.median_spacing_m, self.predicted_spacing_m
-        if m is None or p is None or not (math.isfinite(m) and math.isfinite(p)) or p == 0:
-            return float("nan")
-        return m / p
+        return _ratio(self.median_spacing_m, self.predicted_spacing_m)
+
+
+def _ratio(m: float | None, p: float | None) -> float:
+    """``m / p``, NaN where either is missing or not finite, or ``p`` is 0."""
+    if m is None or p is None or not (math.isfinite(m) and math.isfinite(p)) or p == 0:
+        return float("nan")
+    return m / p
 
 
 class _RunFile:
