@@ -44,10 +44,10 @@ def test_the_summary_file_round_trips_key_for_key(old_run, tmp_path):
 
 def test_unknown_keys_survive_and_missing_ones_are_named():
     data = {"error_cm": 5.0, "n_units": 4, "n_active": 3, "predicted_spacing_m": 0.74,
-            "mean_pairwise_corr": 0.1, "frac_above_0.3": 0.5, "torus": True}
+            "mean_pairwise_corr": 0.1, "frac_above_0.3": 0.5, "lab_note": "rat 7"}
     s = Summary.from_json(data)
     assert s.frac_above_0_3 == 0.5 and s.frac_above(0.3) == 0.5
-    assert s.frac_above(0.8, "minmax") is None and s.extra == {"torus": True}
+    assert s.frac_above(0.8, "minmax") is None and s.extra == {"lab_note": "rat 7"}
     assert s.to_json() == data
     with pytest.raises(ValueError, match="no error_cm, n_active"):
         Summary.from_json({"n_units": 4, "predicted_spacing_m": 1.0,
@@ -62,6 +62,8 @@ def test_spacing_ratio_is_measured_over_predicted_and_nan_without_a_measurement(
     assert s.spacing_ratio == pytest.approx(1.2)
     assert np.isnan(s.replace(median_spacing_m=float("nan")).spacing_ratio)
     assert np.isnan(s.replace(median_spacing_m=None).spacing_ratio)
+    assert np.isnan(s.corrected_ratio)  # no corrected law given
+    assert s.replace(corrected_spacing_m=0.96).corrected_ratio == pytest.approx(1.0)
 
 
 def test_evaluate_and_report_work_on_the_old_run_and_keep_its_keys(old_run, capsys):
