@@ -169,6 +169,14 @@ def lattice_of(task, params: dict) -> tuple[float, float, int]:
             int(grid.sum()))
 
 
+def _population(seed: int, n: int, box) -> tuple[np.ndarray, np.ndarray]:
+    """Orientations (uniform over 60 degrees) and phases (uniform over the box) of the
+    ideal units, the same for every spacing."""
+    rng = np.random.default_rng(seed)
+    return (rng.uniform(0, np.pi / 3, n),
+            rng.uniform([0, 0], [box.width, box.height], (n, 2)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("run")
@@ -177,6 +185,9 @@ def main() -> None:
     ap.add_argument("--trained-spacing", type=float, default=None, metavar="M",
                     help="the trained lattice's spacing (m); default: the median of the "
                     "run's units above 0.8")
+    ap.add_argument("--floor-scan", type=float, nargs="+", default=None, metavar="A",
+                    help="only fit the readout to the ideal maps at these spacings (m) and "
+                    "print its loss: where the readout alone wants an ideal lattice")
     ap.add_argument("--control", action="store_true",
                     help="also run every spacing with paths of one step")
     args = ap.parse_args()
@@ -198,14 +209,19 @@ def main() -> None:
     pos = np.asarray(task.box.grid(BINS, BINS), np.float64)
     code = np.asarray(task.place_cells.encode(jnp.asarray(pos, jnp.float32)), np.float64)
     scaled_code = code * config.init_input_scale
+    if args.floor_scan:
+        for seed in args.seeds:
+            angles, phases = _population(seed, config.n_hidden, task.box)
+            for a in args.floor_scan:
+                loss = fit_readout(ideal_maps(pos, a, angles, phases, peak), code)[1]
+                print(json.dumps({"seed": seed, "spacing_m": a, "readout_fit": loss}),
+                      flush=True)
+        return
     arms = [("theory", predicted), ("trained", trained)]
     lengths = [config.sequence_length] + ([1] if args.control else [])
     rows = []
     for seed in args.seeds:
-        rng = np.random.default_rng(seed)
-        n = config.n_hidden
-        angles = rng.uniform(0, np.pi / 3, n)
-        phases = rng.uniform([0, 0], [task.box.width, task.box.height], (n, 2))
+        angles, phases = _population(seed, config.n_hidden, task.box)
         for name, spacing in arms:
             h = ideal_maps(pos, spacing, angles, phases, peak)  # (bins^2, unit)
             decoder, fit_loss = fit_readout(h, code)
