@@ -5,6 +5,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -187,3 +188,27 @@ def test_a_point_adds_settings_and_may_pin_its_seed(tmp_path):
         parse_sweep({"points": [{"sigmaa": 0.2}]})
     with pytest.raises(SweepSpecError, match="list of tables"):
         parse_sweep({"points": {"sigma": 0.2}})
+
+
+# every sweep file shipped in examples/, with the number of runs its comment promises
+EXAMPLE_SWEEPS = {"modules.toml": 4, "module_candidates.toml": 14, "module_seq40.toml": 9,
+                  "no_free_lunch.toml": 48, "spacing_law.toml": 135}
+
+
+def test_every_example_sweep_expands_into_the_runs_it_describes():
+    folder = Path(__file__).parents[1] / "examples"
+    assert {p.name for p in folder.glob("*.toml")} == set(EXAMPLE_SWEEPS)
+    for name, n_runs in EXAMPLE_SWEEPS.items():
+        runs = load_sweep(folder / name).manifest()
+        assert len({r.run_id for r in runs}) == len(runs)
+        assert len(runs) == n_runs, name
+    # and the [quick] sections: 12 runs each
+    for name in ("no_free_lunch.toml", "spacing_law.toml"):
+        assert len(load_sweep(folder / name, quick=True).manifest()) == 12
+    # the five-seed file: seeds 2-4 of the best setting, and every run on a torus with
+    # 40-step paths
+    runs = load_sweep(folder / "module_seq40.toml").manifest()
+    assert all(r.config.boundary == "periodic" and r.config.sequence_length == 40
+               for r in runs)
+    plain = sorted(r.config.seed for r in runs if set(r.varied) == {"seed"})
+    assert plain == [2, 3, 4]
