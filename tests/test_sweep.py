@@ -212,3 +212,39 @@ def test_every_example_sweep_expands_into_the_runs_it_describes():
                for r in runs)
     plain = sorted(r.config.seed for r in runs if set(r.varied) == {"seed"})
     assert plain == [2, 3, 4]
+
+
+def test_results_and_report_group_runs_by_their_varied_settings_only(tmp_path):
+    """A varied setting that is also a metric (steps) is one column of results.csv, and
+    the population's columns (orientation spread, modules, torus) are never conditions."""
+    import csv
+
+    from gridform.sweep.engine import write_results
+    from gridform.sweep.report import condition_table, varied_columns
+
+    spec = parse_sweep({"base": {"preset": "demo", "set": TINY},
+                        "points": [{"steps": 10}, {"steps": 20}], "sweep": {"seeds": [0, 1]}})
+    runs = spec.manifest()
+    for i, r in enumerate(runs):
+        d = r.run_dir(tmp_path)
+        d.path.mkdir(parents=True)
+        d.done_path.write_text(json.dumps({
+            "run_id": r.run_id, "status": "done",
+            "summary": {"steps": r.config.steps, "error_cm": 5.0, "frac_above_0.3": 0.5,
+                        "orientation_spread_deg": 3.0 + i, "n_modules": i, "torus": False}}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"runs": [r.to_dict() for r in runs]}))
+    write_results(spec, tmp_path)
+    with open(tmp_path / "results.csv", newline="") as f:
+        header = next(csv.reader(f))
+        f.seek(0)
+        rows = list(csv.DictReader(f))
+    assert len(header) == len(set(header)) and header[1:3] == ["steps", "seed"]
+    assert "orientation_spread_deg" in header
+    varied = varied_columns(header, json.loads((tmp_path / "manifest.json").read_text()))
+    assert varied == ["steps", "seed"]
+    table = condition_table(rows, varied)
+    assert [(t["condition"], t["runs"]) for t in table] == [({"steps": "10"}, 2),
+                                                            ({"steps": "20"}, 2)]
+    # without a manifest, every column that is not a metric is a setting
+    assert varied_columns(["run_id", "sigma", "seed", "torus", "n_modules", "status"],
+                          {}) == ["sigma", "seed"]

@@ -266,7 +266,8 @@ def write_results(spec: SweepSpec, out: Path, runs: list[RunSpec] | None = None)
         for k in r.varied:
             if k not in varied_names:
                 varied_names.append(k)
-    metrics = [m for m in DEFAULT_METRICS if m in spec.metrics]
+    # a varied setting that is also a metric (steps) is one column: the setting
+    metrics = [m for m in DEFAULT_METRICS if m in spec.metrics and m not in varied_names]
     records = []
     for r in runs:
         d = r.run_dir(out)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gridform.sweep.spec import DEFAULT_METRICS
+
 __all__ = ["condition_table", "write_sweep_report"]
 
 
@@ -24,6 +26,18 @@ def _num(text: str) -> float:
         return float(text)
     except (TypeError, ValueError):
         return float("nan")
+
+
+def varied_columns(header: list[str], manifest: dict) -> list[str]:
+    """The columns of ``results.csv`` that hold varied settings: the names the manifest's
+    runs vary, in the header's order; without a manifest, every column that is not a
+    metric or bookkeeping (a metric column such as ``orientation_spread_deg`` is never a
+    condition)."""
+    named = {k for run in manifest.get("runs", []) for k in run.get("varied", {})}
+    if named:
+        return [h for h in header if h in named]
+    return [h for h in header if h not in ("run_id", "status", "error")
+            and h not in DEFAULT_METRICS]
 
 
 def condition_table(rows: list[dict[str, str]], varied: list[str], threshold: float = 0.3,
@@ -74,9 +88,7 @@ def write_sweep_report(sweep_dir: str | Path, threshold: float = 0.3,
         header = reader.fieldnames or []
     manifest = json.loads((sweep_dir / "manifest.json").read_text()) \
         if (sweep_dir / "manifest.json").exists() else {}
-    varied = [h for h in header if h not in ("run_id", "status", "error")
-              and not h.startswith(("frac_", "median_", "mean_", "error_cm", "steps",
-                                    "predicted_"))]
+    varied = varied_columns(header, manifest)
     conditions = condition_table(rows, varied, threshold, min_fraction)
     labels = [", ".join(f"{k}={v}" for k, v in t["condition"].items()) or "all"
               for t in conditions]
