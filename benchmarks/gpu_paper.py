@@ -93,6 +93,10 @@ def population(out: Path, small: bool, budget: float) -> None:
         short = train_population(shorter)
         res = train_population(configs)
         dt = res["seconds"] - short["seconds"]
+        if dt <= 0:  # the two lengths differ by less than the timer's noise (a dry run)
+            log(f"population K={k}: {res['seconds']:.1f} s for {steps} steps, too short "
+                "to separate a steady rate from start-up")
+            continue
         rate = k * (steps - steps // 4) / dt
         rows.append({"K": k, "steps": steps, "seconds_incl_compile": res["seconds"],
                      "steady_network_steps_per_s": rate, "steady_steps_per_s": rate / k})
