@@ -42,7 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import scipy.optimize as opt
+from spacing_readout import fit_readout  # the sibling example (run as a script from here)
 
 from gridform.analysis.scores import score_ratemaps
 from gridform.models import sequence_loss_time_major
@@ -66,31 +66,6 @@ def ideal_maps(positions, spacing: float, angles, phases, peak: float):
     return xp.maximum(out, 0.0) * (peak / 3.0)  # the sum peaks at 3
 
 
-def entropy(targets: np.ndarray) -> float:
-    return float(-np.mean(np.sum(targets * np.log(np.clip(targets, 1e-30, None)), -1)))
-
-
-def fit_readout(hidden: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, float]:
-    """The readout D minimising the mean softmax cross-entropy of hidden @ D against
-    targets, and that loss minus the targets' entropy."""
-    h, t = jnp.asarray(hidden, jnp.float32), jnp.asarray(targets, jnp.float32)
-    shape = (h.shape[1], t.shape[1])
-
-    @jax.jit
-    def value_grad(d):
-        return jax.value_and_grad(
-            lambda d: -jnp.mean(jnp.sum(t * jax.nn.log_softmax(h @ d.reshape(shape), -1),
-                                        -1)))(d)
-
-    def fun(d):
-        v, g = value_grad(jnp.asarray(d, jnp.float32))
-        return float(v), np.asarray(g, np.float64)
-
-    res = opt.minimize(fun, np.zeros(shape[0] * shape[1]), jac=True, method="L-BFGS-B",
-                       options={"maxiter": 3000})
-    return res.x.reshape(shape).astype(np.float32), float(res.fun) - entropy(targets)
-
-
 def fit_encoder(code: np.ndarray, hidden: np.ndarray, ridge: float = 1e-6) -> np.ndarray:
     """E minimising |code @ E - hidden|^2 + ridge |E|^2 (the initial state is linear in
     the scaled place code)."""
@@ -100,30 +75,19 @@ def fit_encoder(code: np.ndarray, hidden: np.ndarray, ridge: float = 1e-6) -> np
 
 
 def train_core(task, params: dict, steps: int, seed: int) -> dict:
-    """Train only w_rec and w_in (Adam, the run's learning rate and clip, its final
-    weight decay); the batches depend only on ``seed``, so every spacing sees the same."""
-    c = task.config
-    wd = task.weight_decay_at()
+    """Train only w_rec and w_in with the run's optimiser and its final weight decay
+    (``task.objective`` without a step); the batches depend only on ``seed``, so every
+    spacing sees the same."""
     frozen = {k: params[k] for k in ("encoder", "decoder")}
-    tx = optax.adam(c.learning_rate)
-    if c.grad_clip > 0:
-        tx = optax.chain(optax.clip_by_global_norm(c.grad_clip), tx)
     trainable = {k: params[k] for k in ("w_rec", "w_in")}
+    tx = task.optimizer
     state = tx.init(trainable)
     key = jax.random.key(10_000 + seed)
-
-    def objective(tr, batch):
-        v, p0, targets = batch
-        p = tr | frozen
-        data = sequence_loss_time_major(p, v, p0, task.loss_targets(targets), c.cell,
-                                        c.activation, c.loss, task.matmul_dtype,
-                                        task.unroll)
-        return data + wd * jnp.sum(tr["w_rec"] ** 2)
 
     @jax.jit
     def step(tr, state, i):
         batch = task.training_batch(jax.random.fold_in(key, i))
-        loss, g = jax.value_and_grad(objective)(tr, batch)
+        loss, g = jax.value_and_grad(lambda tr: task.objective(tr | frozen, batch))(tr)
         upd, state = tx.update(g, state, tr)
         return optax.apply_updates(tr, upd), state, loss
 

@@ -45,9 +45,9 @@ def dilate(rates: np.ndarray, f: float) -> np.ndarray:
     return np.stack([ndi.map_coordinates(r, coords, order=1, mode="nearest") for r in rates])
 
 
-def best_readout_loss(hidden: np.ndarray, targets: np.ndarray) -> float:
-    """min over D of the mean softmax cross-entropy of hidden @ D against targets,
-    minus the targets' own entropy (0 = a perfect readout)."""
+def fit_readout(hidden: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, float]:
+    """The readout D minimising the mean softmax cross-entropy of hidden @ D against
+    targets, and that minimum minus the targets' own entropy (0 = a perfect readout)."""
     h, t = jnp.asarray(hidden, jnp.float32), jnp.asarray(targets, jnp.float32)
     shape = (h.shape[1], t.shape[1])
 
@@ -65,7 +65,7 @@ def best_readout_loss(hidden: np.ndarray, targets: np.ndarray) -> float:
     res = opt.minimize(fun, np.zeros(shape[0] * shape[1]), jac=True, method="L-BFGS-B",
                        options={"maxiter": 3000})
     entropy = -np.mean(np.sum(targets * np.log(np.clip(targets, 1e-30, None)), -1))
-    return float(res.fun - entropy)
+    return res.x.reshape(shape).astype(np.float32), float(res.fun - entropy)
 
 
 def main() -> None:
@@ -100,7 +100,7 @@ def main() -> None:
     rows = []
     for f in args.factors:
         h = dilate(rates, f).reshape(rates.shape[0], -1).T[keep]
-        loss = best_readout_loss(h, targets[keep])
+        loss = fit_readout(h, targets[keep])[1]
         rows.append({"factor": f, "spacing_m": f * trained, "excess_ce": loss})
         print(f"f = {f:.2f}: lattice {f * trained:.3f} m, best readout's excess "
               f"cross-entropy {loss:.4f} nats", flush=True)
