@@ -193,3 +193,46 @@ def test_theory_command_prints_the_corrected_spacing_and_refuses_a_bad_offset(ca
         main(["theory", "--offset", "-2"])
     assert exc.value.code == 2
     assert "--offset: must be finite and > -1" in capsys.readouterr().err
+
+
+def test_scaling_exponent_is_one_for_any_prefactor_and_its_control_breaks_the_pairing():
+    from gridform.reproduce.spacing_law import scaling_exponent
+
+    sigmas = (0.10, 0.12, 0.15, 0.20)
+    # measured = 1.2 x predicted, two speeds each: exponent 1, prefactor 1.2
+    rows = [_row(sg, v, 1.2 * predict("dos", sg, 2.0).grid_spacing_m, False)
+            for sg in sigmas for v in (0.41, 1.63)]
+    rows.append(_row(0.12, 0.82, float("nan"), False, n=2))  # unmeasured rows do not count
+    fit = scaling_exponent(rows)
+    assert (fit["exponent"], fit["prefactor"]) == pytest.approx((1.0, 1.2))
+    assert (fit["n"], fit["n_codes"]) == (8, 4)
+    # measured = predicted^0.5: exponent 0.5
+    half = [_row(sg, 0.82, predict("dos", sg, 2.0).grid_spacing_m ** 0.5, False)
+            for sg in sigmas]
+    assert scaling_exponent(half)["exponent"] == pytest.approx(0.5)
+    # the control pairs sigma 0.20's runs with sigma 0.10's prediction and so on: far from 1
+    control = scaling_exponent(rows, shift=1)["exponent"]
+    assert abs(control - 1) > 0.5
+    # a shift by the number of codes pairs every run with its own code again
+    assert scaling_exponent(rows, shift=4)["exponent"] == pytest.approx(1.0)
+
+
+def test_spacing_law_claims_pass_on_a_known_law_and_the_scaling_control_fails(tmp_path):
+    from gridform.reproduce._common import _Context
+    from gridform.reproduce.spacing_law import spacing_law_claims
+
+    # measured = 1.2 x the plain prediction on a checkerboard of 4 sigmas x 3 speeds
+    rows = [_row(sg, v, 1.2 * predict("dos", sg, 2.0).grid_spacing_m, i % 2 == 1)
+            for i, (sg, v) in enumerate((s, v) for s in (0.10, 0.12, 0.15, 0.20)
+                                        for v in (0.41, 0.82, 1.63))]
+    ctx = _Context(tmp_path, quick=True, run_dir=None)
+    scaling, law = spacing_law_claims(ctx, rows)
+    assert scaling.passed and scaling.control_passes is False and scaling.verdict == "pass"
+    assert "exponent 1.00 over 12 runs of 4 codes" in scaling.measured
+    # a constant factor is exactly right here, so the law passes and so does its control
+    assert law.passed and law.verdict == "does not discriminate"
+    assert (tmp_path / "spacing_law.csv").is_file()
+    assert ctx.details["spacing_law"]["scaling"]["exponent"] == pytest.approx(1.0)
+    # a spacing that does not follow the code (the same 0.9 m everywhere) fails the claim
+    flat = [_row(r.sigma, r.speed_scale, 0.9, r.held_out) for r in rows]
+    assert not spacing_law_claims(ctx, flat)[0].passed

@@ -35,6 +35,7 @@ SWEEP: dict[str, Any] = {
 GRID_BAR = 0.8  # units above this score_60 measure the spacing
 MIN_GRID_UNITS = 5  # a run with fewer has no measured spacing
 MEDIAN_BAR, WORST_BAR = 0.05, 0.10  # held-out |corrected - measured| / measured
+SCALING_BAR = 0.10  # |exponent - 1| of measured ~ predicted^exponent ("slope 1 within 10%")
 LAW = ("weight", "offset")  # the free terms of the corrected prediction
 OTHER_LAWS = {"step cost only": ("weight",), "offset only": ("offset",)}
 
@@ -144,9 +145,35 @@ def line_fit(rows: list[SpacingRow]) -> dict[str, float]:
         return {"slope": float("nan"), "intercept": float("nan"), "r2": float("nan"),
                 "n": int(x.size)}
     slope, intercept = np.polyfit(x, y, 1)
-    r2 = 1 - np.sum((y - (slope * x + intercept)) ** 2) / np.sum((y - y.mean()) ** 2)
+    total = np.sum((y - y.mean()) ** 2)
+    r2 = 1 - np.sum((y - (slope * x + intercept)) ** 2) / total if total > 0 else float("nan")
     return {"slope": float(slope), "intercept": float(intercept), "r2": float(r2),
             "n": int(x.size)}
+
+
+def scaling_exponent(rows: list[SpacingRow], shift: int = 0) -> dict[str, float]:
+    """The exponent of measured ~ C predicted^exponent (least squares on the logs) over the
+    measured rows: 1 when the trained spacing scales as 1/k*, whatever its prefactor.
+
+    ``shift`` pairs each row with the prediction of the code ``shift`` places further in
+    the sorted list of the sweep's codes (sigma, s), cyclically: the scaling claim's
+    control, which breaks the pairing of a network with its own code and keeps the set of
+    predictions."""
+    measured = [r for r in rows if math.isfinite(r.measured_spacing_m)]
+    codes = sorted({(r.sigma, r.surround_scale): r.predicted_spacing_m for r in measured}.items())
+    index = {code: i for i, (code, _) in enumerate(codes)}
+
+    def paired(r: SpacingRow) -> float:
+        return codes[(index[(r.sigma, r.surround_scale)] + shift) % len(codes)][1]
+
+    x = np.log([paired(r) for r in measured])
+    y = np.log([r.measured_spacing_m for r in measured])
+    if x.size < 3 or np.ptp(x) == 0:
+        return {"exponent": float("nan"), "prefactor": float("nan"), "n": int(x.size),
+                "n_codes": len(codes)}
+    exponent, log_c = np.polyfit(x, y, 1)
+    return {"exponent": float(exponent), "prefactor": float(np.exp(log_c)),
+            "n": int(x.size), "n_codes": len(codes)}
 
 
 def write_rows(path: Path, rows: list[SpacingRow]) -> None:
@@ -175,10 +202,10 @@ def _bar(errors: np.ndarray) -> tuple[bool, str]:
 
 
 def target_spacing_law(ctx: _Context) -> list[Claim]:
-    """Train the sweep (quick: 12 settings, one seed), measure each run's spacing, fit
-    the corrected law on half the settings and test it on the other half; the control is
-    the plain prediction sent through the same check."""
-    from gridform._io import write_json
+    """Train the sweep (quick: 12 settings, one seed) and measure each run's spacing.
+    Two claims: the spacing scales as 1/k* (control: the runs paired with other codes'
+    predictions), and the corrected law, fitted on half the settings, predicts the other
+    half (control: a constant factor fitted on the same rows)."""
     from gridform.sweep.engine import run_sweep
     from gridform.sweep.spec import parse_sweep
 
@@ -187,10 +214,19 @@ def target_spacing_law(ctx: _Context) -> list[Claim]:
     print(f"      {len(spec.manifest())} runs through the sweep engine into {sweep_dir}",
           flush=True)
     run_sweep(spec, sweep_dir)
-    fit, rows = fit_and_predict(rows_of_sweep(spec, sweep_dir))
+    return spacing_law_claims(ctx, rows_of_sweep(spec, sweep_dir))
+
+
+def spacing_law_claims(ctx: _Context, rows: list[SpacingRow]) -> list[Claim]:
+    """Fit and test the law on the measured ``rows``, write ``spacing_law.csv`` and
+    ``spacing_law.json`` into ``ctx.out``, and return the two claims."""
+    from gridform._io import write_json
+
+    fit, rows = fit_and_predict(rows)
     write_rows(ctx.out / "spacing_law.csv", rows)
     others = {name: fit_and_predict(rows, free) for name, free in OTHER_LAWS.items()}
     line = line_fit(rows)
+    scaling, scaling_control = scaling_exponent(rows), scaling_exponent(rows, shift=1)
     held = relative_errors(rows, "corrected_prediction_m")
     plain = relative_errors(rows, "predicted_spacing_m")
     constant = (relative_errors(others["offset only"][1], "corrected_prediction_m")
@@ -202,7 +238,8 @@ def target_spacing_law(ctx: _Context) -> list[Claim]:
              if math.isfinite(r.measured_spacing_m)]
     details = {
         "fit": None if fit is None else {**fit.correction.__dict__, "free": list(fit.free)},
-        "line": line, "held_out_errors": held.tolist(), "plain_held_out_errors": plain.tolist(),
+        "line": line, "scaling": scaling, "scaling_control": scaling_control,
+        "held_out_errors": held.tolist(), "plain_held_out_errors": plain.tolist(),
         "fitted_rows_errors": relative_errors(rows, "corrected_prediction_m", False).tolist(),
         "measured_over_predicted": ratio,
         "other_laws": {name: None if f is None else {
@@ -216,7 +253,25 @@ def target_spacing_law(ctx: _Context) -> list[Claim]:
     law = ("not fitted" if fit is None else
            f"weight {fit.correction.weight:.3g}, offset {fit.correction.offset:+.3f}")
     offset = others["offset only"][0]
-    return [Claim(
+
+    def scales(fit: dict[str, float]) -> bool:
+        return bool(abs(fit["exponent"] - 1) <= SCALING_BAR)
+
+    def exponent_text(fit: dict[str, float]) -> str:
+        return (f"exponent {_fmt(fit['exponent'], '.2f')} over {fit['n']} runs of "
+                f"{fit['n_codes']} codes")
+
+    scaling_claim = Claim(
+        "spacing-law", "trained spacing scales as 1/k*: measured = C x predicted^e over the "
+        f"sweep's codes ({len(rows)} runs, demo network, 2.2 m walled box)",
+        f"|e - 1| <= {SCALING_BAR:.2f} (slope 1 on log axes, within 10%)",
+        f"{exponent_text(scaling)}, prefactor C {_fmt(scaling['prefactor'], '.2f')} "
+        f"(m^(1-e))", scales(scaling), "Sorscher et al. 2019: spacing set by the ring k*",
+        scaling["n"], f"seeds {sorted({r.seed for r in rows})}",
+        "each run paired with the next code's prediction (sorted by sigma and s, "
+        "cyclically), which breaks the pairing and keeps the predictions",
+        exponent_text(scaling_control), scales(scaling_control))
+    return [scaling_claim, Claim(
         "spacing-law", "the step cost of path integration explains the trained spacing: "
         "the step-cost law, fitted on half the settings, predicts the other half "
         f"({len(rows)} runs, demo network, 2.2 m walled box, 20 bins)",
