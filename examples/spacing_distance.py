@@ -26,13 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from gridform.reproduce.spacing_law import measure_run
+from gridform.reference import DT_S, SIGMA_M, SPEED_SCALE_M_S, SURROUND_SCALE
+from gridform.reproduce.spacing_law import MEDIAN_BAR, WORST_BAR, measure_run
 from gridform.theory.spectrum import predict
 from gridform.training.runs import RunDir
 
-REFERENCE_SPEED = 0.8168140899333463  # m/s, the Rayleigh scale of the paper's trajectories
-DT = 0.02
-D0 = 20 * REFERENCE_SPEED * math.sqrt(math.pi / 2) * DT  # 20 reference steps, 0.41 m
+D0 = 20 * SPEED_SCALE_M_S * math.sqrt(math.pi / 2) * DT_S  # 20 reference steps, 0.41 m
 
 # the earlier runs (docs/spacing.md, "Where the gap comes from"; sigma 0.12 m, s = 2, walls):
 # (path length, speed factor, measured spacing in m); the 20-step reference point is the
@@ -40,18 +39,21 @@ D0 = 20 * REFERENCE_SPEED * math.sqrt(math.pi / 2) * DT  # 20 reference steps, 0
 EARLIER = [(1, 1.0, 0.675), (5, 1.0, 0.776), (20, 0.5, 0.819),
            (20, 1.0, (0.872 + 0.868 + 0.878) / 3), (20, 2.0, 0.970)]
 CONSTANT_GAP = 0.180  # the demo's measured gap, the control's prediction everywhere
-MEDIAN_BAR, WORST_BAR = 0.05, 0.10
 COLLAPSE_POINTS = 0.04
 
 
 def distance_m(length: int, speed_factor: float) -> float:
     """Mean distance covered by a path of ``length`` steps (Rayleigh speeds: mean b sqrt(pi/2))."""
-    return length * speed_factor * REFERENCE_SPEED * math.sqrt(math.pi / 2) * DT
+    return length * speed_factor * SPEED_SCALE_M_S * math.sqrt(math.pi / 2) * DT_S
 
 
-def fit_law(points=EARLIER, predicted: float | None = None) -> tuple[float, float]:
+def theory_spacing() -> float:
+    """The theory's spacing for the code of every run here (DoS, sigma 0.12 m, s = 2)."""
+    return predict("dos", SIGMA_M, SURROUND_SCALE).grid_spacing_m
+
+
+def fit_law(predicted: float, points=EARLIER) -> tuple[float, float]:
     """(A, B) of gap = A + B log2(D / D0), least squares on ``points``."""
-    predicted = predicted or predict("dos", 0.12, 2.0).grid_spacing_m
     x = np.log2([distance_m(n, f) / D0 for n, f, _ in points])
     y = np.array([s / predicted - 1 for _, _, s in points])
     slope, intercept = np.polyfit(x, y, 1)
@@ -76,8 +78,8 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("sweep_dir", type=Path)
     args = p.parse_args(argv)
-    predicted = predict("dos", 0.12, 2.0).grid_spacing_m
-    a, b = fit_law(predicted=predicted)
+    predicted = theory_spacing()
+    a, b = fit_law(predicted)
     print(f"law fixed in advance: gap = {a:+.4f} + {b:.4f} log2(D / {D0:.3f} m); "
           f"theory {predicted:.4f} m")
 
@@ -86,7 +88,7 @@ def main(argv=None) -> None:
         if not RunDir(run).is_done():
             continue
         c = RunDir(run).read_config()
-        factor = round(c.speed_scale / REFERENCE_SPEED, 3)
+        factor = round(c.speed_scale / SPEED_SCALE_M_S, 3)
         spacing, n = measure_run(run)
         measured.setdefault((c.sequence_length, factor), []).append((c.seed, spacing, n))
 
