@@ -29,6 +29,54 @@ def test_a_claim_holds_only_when_its_control_fails():
         [True, False, False, False]
 
 
+def test_a_nan_control_is_not_measured_and_never_lets_a_row_pass():
+    base = dict(target="t", claim="c", expected="e", measured="m", control="x")
+    # the old reading: NaN < bar is False, so a NaN control "failed" and the row passed
+    nan_control = float("nan")
+    c = Claim(**base, passed=True, control_passes=bool(nan_control < 0.1),
+              control_measurable=np.isfinite(nan_control))
+    assert c.verdict == "control not measured" and not c.holds
+    # a measurement that misses its bar still fails, whatever its control
+    assert Claim(**base, passed=False, control_passes=False,
+                 control_measurable=False).verdict == "fail"
+
+
+def test_a_measurement_that_could_not_be_made_is_not_measured():
+    base = dict(target="t", claim="c", expected="e", measured="m", control="x",
+                control_passes=False)
+    assert Claim(**base, passed=False, measurable=False).verdict == "not measured"
+    # a NaN value is not measured even when its comparison happened to read True
+    assert Claim(**base, passed=True, value=float("nan"), bar=0.1).verdict == "not measured"
+    assert not Claim(**base, passed=True, measurable=False).holds
+
+
+def test_a_measurement_within_one_sd_of_its_bar_is_indeterminate():
+    base = dict(target="t", claim="c", expected="> 0.10", measured="m", control="x",
+                control_passes=False, bar=0.10, sd=0.02)
+    assert Claim(**base, passed=True, value=0.11).verdict == "indeterminate"
+    assert Claim(**base, passed=False, value=0.09).verdict == "indeterminate"
+    assert Claim(**base, passed=True, value=0.13).verdict == "pass"
+    assert Claim(**base, passed=False, value=0.07).verdict == "fail"
+    # without an sd there is no band
+    assert Claim(**{**base, "sd": None}, passed=True, value=0.11).verdict == "pass"
+
+
+def test_every_verdict_is_printed_with_its_control():
+    from gridform.reproduce import format_claims
+    from gridform.reproduce.claims import VERDICTS
+
+    claims = [Claim("t", "a", "e", "m", True, control="x", control_passes=False),
+              Claim("t", "b", "e", "m", True, control="x", control_passes=False,
+                    control_measurable=False, control_measured="nan"),
+              Claim("t", "c", "e", "m", True, value=0.11, bar=0.1, sd=0.02),
+              Claim("t", "d", "e", "m", False, measurable=False)]
+    assert [c.verdict for c in claims] == ["pass", "control not measured", "indeterminate",
+                                           "not measured"]
+    assert {c.verdict for c in claims} <= set(VERDICTS)
+    text = format_claims(claims)
+    assert "x: nan (not measured)" in text and "within one sd (0.02) of the bar 0.1" in text
+
+
 def test_an_arm_that_does_not_path_integrate_makes_the_comparison_not_comparable():
     c = Claim("conditions", "ReLU > tanh", "p < 0.05", "p = 0.01", True, control="untrained",
               control_passes=False, comparable=False)
@@ -57,8 +105,16 @@ def test_claims_csv_round_trips_and_an_older_table_still_loads(tmp_path):
               Claim("conditions", "DoS > Gaussian", ">", "p = 0.2", False, n=3,
                     control="untrained", control_measured="p = 0.5", control_passes=False,
                     comparable=False)]
+    claims += [Claim("rnn", "torus", "Betti", "not measured: no ripser", False,
+                     control="rotated", control_passes=False, measurable=False),
+               Claim("pattern", "spacing", "10%", "2%", True, n=12, control="Gaussian",
+                     control_measured="nan", control_passes=False, control_measurable=False),
+               Claim("conditions", "ReLU > tanh", "> 0.1", "0.11", True, n=3,
+                     control="init", control_passes=False, value=0.11, bar=0.1, sd=0.02)]
     _write_claims(tmp_path / "claims.csv", claims)
     assert read_claims(tmp_path / "claims.csv") == claims
+    assert [c.verdict for c in read_claims(tmp_path / "claims.csv")][-3:] == [
+        "not measured", "control not measured", "indeterminate"]
     with open(tmp_path / "claims.csv", newline="") as f:
         header = next(csv.reader(f))
     assert header[:11] == ["target", "claim", "source", "expected", "measured", "n", "spread",
@@ -68,6 +124,17 @@ def test_claims_csv_round_trips_and_an_older_table_still_loads(tmp_path):
                    "yes\n")
     (row,) = read_claims(old)
     assert row.passed and row.verdict == "no control" and not row.holds
+    # the table as written before the columns measurement_passes, value, bar and sd
+    older = tmp_path / "older.csv"
+    with open(older, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header[:12])
+        w.writerow(["pattern", "triad", "", "< pi/4", "0.1", "12", "", "shuffled", "1.5",
+                    "no", "yes", "pass"])
+        w.writerow(["rnn", "square", "", ">= 5%", "3%", "", "", "", "", "", "no", "fail"])
+    ok, bad = read_claims(older)
+    assert ok.verdict == "pass" and ok.passed and ok.n == 12
+    assert bad.verdict == "fail" and not bad.passed
 
 
 def test_shell_resolution_of_a_torus():
