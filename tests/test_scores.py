@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from gridform import (
     GridformWarning,
+    GridScores,
     Ratemaps,
     autocorrelogram,
     border_score,
@@ -176,3 +177,43 @@ def test_csv_has_the_promised_columns(tmp_path):
                 "orientation_deg", "phase_x_m", "phase_y_m", "border_score",
                 "spatial_info_bits"):
         assert col in header
+
+
+def test_scores_read_back_to_the_digits_the_file_keeps(tmp_path):
+    m, c = lattice_map(20, spacing=0.7)
+    maps = np.stack([m, np.ones_like(m), lattice_map(20, spacing=0.9, theta_deg=20)[0]])
+    with pytest.warns(GridformWarning, match="1 of 3"):
+        s = score_ratemaps(as_ratemaps(maps, c))
+    path = s.to_csv(tmp_path / "scores.csv")
+    back = GridScores.load(path)
+    assert back.n_cells == 3
+    for name, col in s.columns().items():
+        if name == "cell":
+            continue
+        got = getattr(back, name)
+        assert np.array_equal(np.isnan(got), np.isnan(col)), name  # the constant map
+        assert np.allclose(got, col, rtol=5e-6, atol=0, equal_nan=True), name
+    assert back.spacing_m[0] == pytest.approx(0.7, abs=0.11)  # one bin: the lattice's
+    # written again, the same file byte for byte
+    assert back.to_csv(tmp_path / "again.csv").read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("cell,score_60\n0,0.5\n", "no column score_60_minmax, score_90"),
+    (None, r"row 3 should be cell 1"),
+    (None, "column score_60: could not convert"),
+])
+def test_a_file_that_is_not_a_scores_table_is_named(tmp_path, text, message):
+    m, c = lattice_map(20)
+    good = score_ratemaps(as_ratemaps(np.stack([m, m]), c)).to_csv(tmp_path / "s.csv")
+    lines = good.read_text().splitlines()
+    if text is None and "row" in message:
+        lines[2] = "7" + lines[2][1:]  # the second cell misnumbered
+    elif text is None:
+        lines[1] = "0,high" + lines[1][lines[1].index(",", 2):]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(text if text is not None else "\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=message):
+        GridScores.load(bad)
+    with pytest.raises(FileNotFoundError, match="no scores file"):
+        GridScores.load(tmp_path / "absent.csv")

@@ -530,6 +530,45 @@ class GridScores:
                 writer.writerow([_fmt(cols[k][i]) for k in cols])
         return path
 
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> GridScores:
+        """Read a file written by :meth:`to_csv` (a run's or a pattern's ``scores.csv``).
+
+        Values come back to the six significant digits the file stores, NaN where it says
+        ``nan`` or nothing; writing them again gives the same file. Columns this version
+        does not know are ignored. Raises ``FileNotFoundError``, or ``ValueError`` naming
+        the file and the missing column, the misnumbered row or the value that is not a
+        number.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no scores file at {path}")
+        try:
+            with open(path, newline="") as f:
+                rows = list(csv.reader(f))
+        except UnicodeDecodeError:
+            raise ValueError(f"{path} is not a scores table (not text)") from None
+        names = [f.name for f in fields(cls)]
+        header = rows[0] if rows else []
+        missing = [n for n in ["cell", *names] if n not in header]
+        if missing:
+            raise ValueError(f"{path} is not a scores table: no column "
+                             f"{', '.join(missing)}")
+        body = rows[1:]
+        cells = [r[header.index("cell")] if len(r) == len(header) else None for r in body]
+        for i, c in enumerate(cells):
+            if c != str(i):
+                raise ValueError(f"{path}: row {i + 2} should be cell {i} with "
+                                 f"{len(header)} values, got {body[i]!r}")
+        cols = {}
+        for name in names:
+            j = header.index(name)
+            try:
+                cols[name] = np.array([float(r[j]) if r[j] else np.nan for r in body])
+            except ValueError as err:
+                raise ValueError(f"{path}: column {name}: {err}") from None
+        return cls(**cols)
+
 
 def _fmt(v) -> str:
     if isinstance(v, (int, np.integer)):

@@ -80,10 +80,6 @@ def cmd_import_trajectory(args) -> int:
 
 
 def cmd_export_nwb(args) -> int:
-    import csv
-
-    import numpy as np
-
     from gridform.analysis.ratemaps import load_ratemaps
     from gridform.data.nwb import write_nwb
     from gridform.data.trajectory_files import load_path
@@ -105,16 +101,10 @@ def cmd_export_nwb(args) -> int:
                                     "first")
         maps = load_ratemaps(src / RATEMAPS_FILE)
         if (src / SCORES_FILE).exists():
-            with open(src / SCORES_FILE, newline="") as f:
-                rows = list(csv.DictReader(f))
-            scores = {}
-            for key in rows[0] if rows else []:
-                if key == "cell":
-                    continue
-                try:
-                    scores[key] = np.array([float(r[key]) if r[key] else np.nan for r in rows])
-                except ValueError:
-                    continue
+            from gridform.analysis.scores import GridScores
+
+            saved = GridScores.load(src / SCORES_FILE).columns()
+            scores = {k: v for k, v in saved.items() if k != "cell"}
     else:
         maps = load_ratemaps(src)
     traj = load_path(args.trajectory) if args.trajectory else None
