@@ -100,6 +100,25 @@ def test_relu_dynamics_form_hexagons_at_the_predicted_spacing(reference_operator
     assert spacing == pytest.approx(predict().grid_spacing_m, rel=0.10)
 
 
+def test_relu_maps_are_the_rectified_preactivation_whose_triad_sums_to_zero(
+        reference_operator):
+    from gridform.analysis.scores import triad_phase_sum
+
+    r = simulate_pattern(reference_operator, jax.random.key(1), 8, 1000, "relu")
+    pre = r.preactivation.rates
+    assert pre.shape == r.ratemaps.rates.shape
+    assert np.sqrt(np.mean(pre**2, axis=(1, 2))) == pytest.approx(1.0, rel=1e-4)
+    # at the fixed point the maps are the rectified pre-activation, up to their scale
+    relu = np.maximum(pre, 0)
+    relu /= np.sqrt(np.mean(relu**2, axis=(1, 2), keepdims=True))
+    assert np.max(np.abs(relu - r.ratemaps.rates)) < 1e-2  # 1000 steps: near, not at, it
+    # and the pre-activation's triad, before the ReLU's cut, has phases summing to 0
+    assert np.max(np.abs(triad_phase_sum(pre))) < 0.05
+    multi = simulate_pattern(reference_operator, jax.random.key(1), 4, 10, "relu",
+                             cells="multi")
+    assert multi.preactivation is None
+
+
 @pytest.mark.parametrize("nl", ["tanh", "linear"])
 def test_odd_or_linear_dynamics_do_not_form_hexagons(reference_operator, nl):
     r = simulate_pattern(reference_operator, jax.random.key(1), 24, 1000, nl)

@@ -28,6 +28,7 @@ Conventions (docs/theory.md section 4):
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import os
 import warnings
@@ -47,8 +48,10 @@ __all__ = [
     "GridScores",
     "GridformWarning",
     "NullModel",
+    "Triads",
     "autocorrelogram",
     "border_score",
+    "find_triads",
     "grid_geometry",
     "gridness",
     "null_model",
@@ -57,6 +60,7 @@ __all__ = [
     "spatial_information",
     "spectral_null",
     "triad_phase_sum",
+    "triad_waves",
 ]
 
 # Raised whenever a change to this module can change a score; summaries record it, so a
@@ -631,9 +635,18 @@ class NullModel:
     smoothing_m: float
     percentiles: tuple[float, ...]
     kind: str = "smoothed noise"
+    scores_90: np.ndarray | None = None  # (n_maps,) score_90 (squareness) of the noise maps
 
     def threshold(self, percentile: float, variant: str = "mean") -> float:
-        s = self.scores if variant == "mean" else self.scores_minmax
+        """The ``percentile``-th percentile of the null's scores: ``variant`` is ``"mean"``
+        (score_60), ``"minmax"`` (score_60, min-max variant) or ``"score_90"``."""
+        s = {"mean": self.scores, "minmax": self.scores_minmax,
+             "score_90": self.scores_90}.get(variant, "unknown")
+        if isinstance(s, str):
+            raise ValueError(f"variant must be 'mean', 'minmax' or 'score_90', got "
+                             f"{variant!r}")
+        if s is None:
+            raise ValueError("this null model was built without score_90")
         return float(np.nanpercentile(s, percentile))
 
     @property
@@ -665,7 +678,8 @@ def null_model(shape: tuple[int, int], bin_size: tuple[float, float] = (0.11, 0.
         sm = np.maximum(sm, 0) + 1e-9 * rng.random(sm.shape)
     sac = autocorrelogram(sm)
     g = gridness(sac, bin_size)
-    return NullModel(g["score_60"], g["score_60_minmax"], smoothing_m, tuple(percentiles))
+    return NullModel(g["score_60"], g["score_60_minmax"], smoothing_m, tuple(percentiles),
+                     scores_90=g["score_90"])
 
 
 def spectral_null(maps: Ratemaps, n_maps: int = 300, seed: int | np.random.Generator = 0,
@@ -699,7 +713,7 @@ def spectral_null(maps: Ratemaps, n_maps: int = 300, seed: int | np.random.Gener
     sm = np.real(np.fft.ifft2(noise * np.sqrt(iso)))
     g = gridness(autocorrelogram(sm), maps.bin_size)
     return NullModel(g["score_60"], g["score_60_minmax"], float("nan"), tuple(percentiles),
-                     "isotropic spectrum of the maps")
+                     "isotropic spectrum of the maps", g["score_90"])
 
 
 def phase_randomised(rates, rng: np.random.Generator) -> np.ndarray:
@@ -714,31 +728,102 @@ def phase_randomised(rates, rng: np.random.Generator) -> np.ndarray:
     return np.real(np.fft.ifft2(np.abs(f) * np.exp(1j * np.angle(noise))))
 
 
-def triad_phase_sum(rates) -> np.ndarray:
-    """Phase sum (radians, in [-pi, pi)) of the three strongest plane waves of each map.
+@dataclass(frozen=True, eq=False)
+class Triads:
+    """The strongest triad of plane waves of each map (:func:`find_triads`).
 
-    For maps on a torus (cell, y, x), fully sampled: the three strongest Fourier modes
-    (counting ``k`` and ``-k`` once) are taken with the signs that make their wave
-    vectors sum to zero, ``k1 + k2 + k3 = 0``, and their phases are summed. A hexagonal
-    lattice of peaks, ``sum_j cos(k_j . x + phi_j)``, has ``phi_1 + phi_2 + phi_3 = 0``
-    (a shift of the map moves each phase but not their sum); a sum of ``pi`` makes a
-    honeycomb of holes. NaN where the three modes form no triad.
+    Attributes:
+        phase_sum: (cell,) ``phi_1 + phi_2 + phi_3`` in radians, in [-pi, pi); NaN where
+            the map has no triad.
+        wavevectors: (cell, 3, 2) integer wave vectors (cycles per map along y, x), signed
+            so that they sum to zero; zeros where the map has no triad.
+        amplitudes: (cell, 3) Fourier amplitudes of the three waves; zeros where none.
+    """
+
+    phase_sum: np.ndarray
+    wavevectors: np.ndarray
+    amplitudes: np.ndarray
+
+    @property
+    def found(self) -> np.ndarray:
+        """(cell,) True where the map has a triad."""
+        return np.isfinite(self.phase_sum)
+
+
+_SIGNS = ((1, 1, 1), (1, 1, -1), (1, -1, 1), (1, -1, -1))
+
+
+def find_triads(rates, candidates: int = 6, min_ratio: float = 0.5) -> Triads:
+    """The strongest triad of plane waves of each map (cell, y, x) on a torus.
+
+    A hexagonal lattice of peaks is ``sum_j a_j cos(k_j . x + phi_j)`` with
+    ``k_1 + k_2 + k_3 = 0`` and ``phi_1 + phi_2 + phi_3 = 0``; a shift of the map moves
+    each phase but not their sum, and a sum of ``pi`` makes a honeycomb of holes
+    (Sorscher et al. 2023). The ``candidates`` strongest Fourier modes (counting ``k`` and
+    ``-k`` once) with at least ``min_ratio`` of the strongest mode's amplitude are
+    searched for three whose signed wave vectors sum to zero; of those, the triad of the
+    largest summed amplitude is kept. On a square torus a hexagon is often two
+    interleaved triads of nearly equal modes, so looking only at the three strongest
+    modes misses half of them.
     """
     rates = _as_maps(rates)
+    if candidates < 3:
+        raise ValueError(f"candidates must be at least 3, got {candidates}")
+    if not 0 < min_ratio <= 1:
+        raise ValueError(f"min_ratio must lie in (0, 1], got {min_ratio}")
     n, ny, nx = rates.shape
     f = np.fft.fft2(rates - rates.mean(axis=(1, 2), keepdims=True))
     iy, ix = np.meshgrid(np.fft.fftfreq(ny, 1 / ny).astype(int),
                          np.fft.fftfreq(nx, 1 / nx).astype(int), indexing="ij")
-    half = (iy > 0) | ((iy == 0) & (ix > 0))  # one of each +-k pair
-    out = np.full(n, np.nan)
+    half = ((iy > 0) | ((iy == 0) & (ix > 0))).ravel()  # one of each +-k pair
+    vec = np.stack([iy.ravel(), ix.ravel()], axis=1)
+    phase_sum = np.full(n, np.nan)
+    wavevectors = np.zeros((n, 3, 2), int)
+    amplitudes = np.zeros((n, 3))
     for c in range(n):
-        amp = np.where(half, np.abs(f[c]), -1.0)
-        top = np.argsort(amp.ravel())[::-1][:3]
-        vecs = np.stack([iy.ravel()[top], ix.ravel()[top]], axis=1)
-        for signs in ((1, 1, 1), (1, 1, -1), (1, -1, 1), (1, -1, -1)):
-            s = np.asarray(signs)[:, None]
-            if np.all((s * vecs).sum(axis=0) == 0):
-                phases = np.angle(f[c].ravel()[top]) * np.asarray(signs)
-                out[c] = (phases.sum() + np.pi) % (2 * np.pi) - np.pi
-                break
-    return out
+        fc = f[c].ravel()
+        amp = np.where(half, np.abs(fc), -1.0)
+        top = np.argsort(amp)[::-1][:candidates]
+        top = top[amp[top] >= min_ratio * amp[top[0]]] if amp[top[0]] > 0 else top[:0]
+        best = -1.0
+        for i, j, k in itertools.combinations(top, 3):
+            idx = np.array([i, j, k])
+            for signs in _SIGNS:
+                s = np.asarray(signs)
+                if np.all((s[:, None] * vec[idx]).sum(axis=0) == 0) and amp[idx].sum() > best:
+                    best = float(amp[idx].sum())
+                    phase_sum[c] = (np.sum(np.angle(fc[idx]) * s) + np.pi) % (2 * np.pi) - np.pi
+                    wavevectors[c] = s[:, None] * vec[idx]
+                    amplitudes[c] = amp[idx]
+    return Triads(phase_sum, wavevectors, amplitudes)
+
+
+def triad_phase_sum(rates, candidates: int = 6, min_ratio: float = 0.5) -> np.ndarray:
+    """(cell,) phase sum ``phi_1 + phi_2 + phi_3`` (radians, in [-pi, pi)) of the
+    strongest triad of plane waves of each map on a torus; NaN where the map has none.
+    See :func:`find_triads`."""
+    return find_triads(rates, candidates, min_ratio).phase_sum
+
+
+def triad_waves(triads: Triads, shape: tuple[int, int], phases: np.ndarray,
+                rectify: bool = False) -> np.ndarray:
+    """(draw, y, x) maps of three plane waves: for each draw ``d`` and map ``m =
+    d % n_maps`` with a triad, ``sum_j a_j cos(2 pi k_j . x / n + phases[d, j])`` with
+    the wave vectors ``k_j`` and amplitudes ``a_j`` of ``triads`` (maps without one are
+    skipped), passed through a ReLU when ``rectify``. ``phases`` is (draw, 3).
+
+    With uniformly random phases these are the null of the triad's phase sum: a uniform
+    sum on the same bins and the same waves, cut by the same ReLU as the maps measured.
+    """
+    ny, nx = shape
+    have = np.flatnonzero(triads.found)
+    if have.size == 0:
+        raise ValueError("no map has a triad to build waves from")
+    phases = np.asarray(phases, float)
+    m = have[np.arange(phases.shape[0]) % have.size]
+    y, x = np.meshgrid(np.arange(ny) / ny, np.arange(nx) / nx, indexing="ij")
+    k = triads.wavevectors[m].astype(float)  # (draw, 3, 2)
+    arg = 2 * np.pi * (k[..., 0, None, None] * y + k[..., 1, None, None] * x) \
+        + phases[..., None, None]
+    out = np.sum(triads.amplitudes[m][..., None, None] * np.cos(arg), axis=1)
+    return np.maximum(out, 0.0) if rectify else out

@@ -45,7 +45,8 @@ from gridform.place_cells import PlaceCells
 from gridform.reference import NONLINEARITIES, SIGMA_M, SURROUND_SCALE, Nonlinearity
 from gridform.theory.spectrum import spatial_covariance, tuning_power_spectrum
 
-__all__ = ["NONLINEARITIES", "CovarianceOperator", "PatternResult", "simulate_pattern",
+__all__ = ["NONLINEARITIES", "CovarianceOperator", "PatternResult", "preactivation",
+           "simulate_pattern",
            "simulate_place_cell_pattern"]
 
 
@@ -177,6 +178,11 @@ class PatternResult:
         dominant_k: (cell,) wavenumber (rad/m) of the largest Fourier component of each
             centred map; on a torus these fall on discrete shells, so distinct values are
             distinct modules of the hierarchy.
+        preactivation: single cells only (None for ``multi``): the maps before the
+            nonlinearity, ``u / rms(u)`` of one more update from the final maps
+            (:func:`preactivation`), unit RMS. A ReLU cuts the troughs of a map and with
+            them shifts the phases of its Fourier modes; what the dynamics selected is
+            read here, before the cut.
     """
 
     ratemaps: Ratemaps
@@ -187,6 +193,7 @@ class PatternResult:
     orthonormality_error: float
     energy: np.ndarray
     dominant_k: np.ndarray
+    preactivation: Ratemaps | None = None
 
     def distinct_scales(self, rtol: float = 0.02) -> np.ndarray:
         """Sorted distinct dominant wavenumbers (rad/m), merging values within ``rtol``."""
@@ -198,19 +205,33 @@ class PatternResult:
         return np.asarray(out)
 
 
+def _single_input(g, op: CovarianceOperator, nonlinearity: str, eta: float):
+    """The single-cell update's input ``u`` before the nonlinearity (module docstring)."""
+    h = op.apply(g)
+    if nonlinearity == "nonneg":
+        lam = jnp.sum(g * h, axis=(-2, -1), keepdims=True) / jnp.sum(g * g, axis=(-2, -1),
+                                                                     keepdims=True)
+        return g + eta * (h - lam * g)
+    return g + eta * (-g + h)
+
+
+@partial(jax.jit, static_argnames=("op", "nonlinearity"))
+def preactivation(g, op: CovarianceOperator, nonlinearity: str, eta: float) -> jax.Array:
+    """(cell, y, x) single-cell maps before the nonlinearity: ``u / rms(u)`` with
+    ``u = g + eta (-g + Sigma * g)`` (``nonneg``: ``u = g + eta (Sigma * g - lambda g)``),
+    the argument of ``phi`` in the next update of the maps ``g``. At a fixed point
+    ``g = phi(preactivation(g))`` (up to the final rescaling)."""
+    u = _single_input(g, op, nonlinearity, eta)
+    return u / _rms(u)
+
+
 @partial(jax.jit, static_argnames=("op", "nonlinearity", "steps", "multi"))
 def _run(g0, op: CovarianceOperator, nonlinearity: str, steps: int, eta: float, multi: bool):
     n_cells = g0.shape[0]
     upper = jnp.triu(jnp.ones((n_cells, n_cells), g0.dtype))
 
     def single(g, _):
-        h = op.apply(g)
-        if nonlinearity == "nonneg":
-            lam = jnp.sum(g * h, axis=(-2, -1), keepdims=True) / jnp.sum(g * g, axis=(-2, -1),
-                                                                         keepdims=True)
-            u = g + eta * (h - lam * g)
-        else:
-            u = g + eta * (-g + h)
+        u = _single_input(g, op, nonlinearity, eta)
         g = _phi(nonlinearity, u / _rms(u))
         g = g - jnp.mean(g, axis=(-2, -1), keepdims=True) if nonlinearity == "sigmoid" else g
         return g / _rms(g), None
@@ -287,8 +308,13 @@ def simulate_pattern(
     energy = np.sum(flat * h, axis=1) / np.sum(flat * flat, axis=1)
     x, y = op.box.bin_centers(op.n_x, op.n_y)
     maps = Ratemaps(g, np.ones((op.n_y, op.n_x)), x, y)
+    pre = None
+    if cells == "single":
+        u = np.asarray(preactivation(jnp.asarray(g, jnp.float32), op, nonlinearity,
+                                     float(eta)), dtype=np.float64)
+        pre = Ratemaps(u, np.ones((op.n_y, op.n_x)), x, y)
     return PatternResult(maps, nonlinearity, cells, steps, float(eta), ortho, energy,
-                         dominant_wavenumber(maps))
+                         dominant_wavenumber(maps), pre)
 
 
 def simulate_place_cell_pattern(seed: int, width: float, boundary: str = "periodic",
