@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from gridform.reproduce._common import (
     _spaced_hexagonal,
     _untrained,
 )
-from gridform.reproduce.claims import Claim
+from gridform.reproduce.claims import Claim, is_measured
 
 
 def shared_phase(maps):
@@ -37,6 +38,45 @@ def shared_phase(maps):
 
 DIVERSE_BELOW = 0.2  # mean pairwise correlation of grid units with diverse phases
 
+MIN_GRID_UNITS = 3  # fewer grid units than this: a row about them is not measured
+
+ABOVE_NULL = 0.10  # a fraction of units above a null's 95th percentile: twice its 5%
+
+
+@dataclass(frozen=True)
+class ShapeFractions:
+    """Fractions of ``n`` units that are hexagonal (score_60 above ``threshold_60``) and
+    square (score_90 above ``threshold_90`` and above their score_60), where both
+    thresholds are the 95th percentile of a spectrum-matched null
+    (:func:`gridform.analysis.scores.spectral_null` of the same units): noise with the
+    units' own power spectrum puts about 5% of maps above each."""
+
+    hexagonal: float
+    square: float
+    threshold_60: float
+    threshold_90: float
+    n: int
+
+    @property
+    def coexist(self) -> bool:
+        """Both fractions above :data:`ABOVE_NULL`, twice what the null gives."""
+        return self.hexagonal > ABOVE_NULL and self.square > ABOVE_NULL
+
+    def text(self) -> str:
+        return (f"{self.hexagonal:.0%} hexagonal (> {_fmt(self.threshold_60, '.2f')}), "
+                f"{self.square:.0%} square (> {_fmt(self.threshold_90, '.2f')})")
+
+
+def shape_fractions(scores, units, null) -> ShapeFractions:
+    """:class:`ShapeFractions` of ``units`` (indices into ``scores``) against ``null``, a
+    :class:`~gridform.analysis.scores.NullModel` with score_90 built from the same units'
+    maps (a NaN score counts as below)."""
+    s60 = np.nan_to_num(scores.score_60, nan=-9)[units]
+    s90 = np.nan_to_num(scores.score_90, nan=-9)[units]
+    t60, t90 = null.threshold(95), null.threshold(95, "score_90")
+    return ShapeFractions(float(np.mean(s60 > t60)), float(np.mean((s90 > t90) & (s90 > s60))),
+                          t60, t90, int(s60.size))
+
 
 def _diversity_claim(maps, grid: np.ndarray, n_unt_grid: int) -> Claim:
     """Grid units with diverse phases: their mean pairwise correlation is low; the same
@@ -53,7 +93,9 @@ def _diversity_claim(maps, grid: np.ndarray, n_unt_grid: int) -> Claim:
                  bool(corr < DIVERSE_BELOW), PAPER + ", diverse phases", units.n_cells,
                  "one seed", "the same units, each rolled so its strongest field sits at "
                  "the box centre (one shared phase)", _fmt(ctl),
-                 bool(ctl < DIVERSE_BELOW))
+                 bool(ctl < DIVERSE_BELOW),
+                 measurable=units.n_cells >= MIN_GRID_UNITS and is_measured(corr),
+                 control_measurable=is_measured(ctl))
 
 
 def _fractions_at_44_bins(ctx: _Context, run: Path) -> tuple[float, float]:
@@ -119,9 +161,10 @@ def target_rnn(ctx: _Context) -> list[Claim]:
     frac_null = float(np.mean(s60[active] > thr))
     u_s60 = np.nan_to_num(untrained.scores.score_60, nan=-9)
     u_act = untrained.active
-    u_thr = spectral_null(untrained.ratemaps.select(np.flatnonzero(u_act)), 300,
-                          ctx.seed).threshold(95) if u_act.sum() > 1 else float("nan")
-    u_frac = float(np.mean(u_s60[u_act] > u_thr)) if u_act.any() else 0.0
+    u_null = spectral_null(untrained.ratemaps.select(np.flatnonzero(u_act)), 300,
+                           ctx.seed) if u_act.sum() > 1 else None
+    u_thr = u_null.threshold(95) if u_null is not None else float("nan")
+    u_frac = float(np.mean(u_s60[u_act] > u_thr)) if u_null is not None else float("nan")
     pred = summary.predicted_spacing_m
     good = active & _spaced_hexagonal(scores)
     sp_units = scores.spacing_m[good]
@@ -150,29 +193,30 @@ def target_rnn(ctx: _Context) -> list[Claim]:
               f"min-max variant {frac_minmax:.0%}; at 44 bins {f44:.0%}, min-max "
               f"{f44_minmax:.0%}",
               frac_null > 0.10, PAPER + ", grid cells emerge", n_act, "one seed", ctl,
-              f"{u_frac:.0%} above its own null's {_fmt(u_thr, '.2f')}", u_frac > 0.10),
+              f"{_fmt(100 * u_frac, '.0f')}% above its own null's {_fmt(u_thr, '.2f')}",
+              u_frac > 0.10, measurable=n_act >= 2, control_measurable=u_null is not None),
         Claim("rnn", "grid spacing is the theory's 4 pi / (sqrt 3 k*)",
               f"median spacing of units with score_60 > 0.8 within {TOLERANCE:.0%} of "
               f"{pred:.3f} m", f"{_fmt(sp)} m ({_fmt(100 * rel, '+.1f')}%)",
               bool(abs(rel) < TOLERANCE), PAPER + ", grid spacing", int(sp_units.size),
               f"units' IQR {_fmt(q[0])}-{_fmt(q[1])} m; one seed", ctl,
               f"{_fmt(u_sp)} m ({_fmt(100 * u_rel, '+.0f')}%, {int(u_good.sum())} units)",
-              bool(abs(u_rel) < TOLERANCE))]
+              bool(abs(u_rel) < TOLERANCE), measurable=sp_units.size >= MIN_GRID_UNITS,
+              control_measurable=int(u_good.sum()) >= MIN_GRID_UNITS)]
 
-    def shapes(sc, act) -> tuple[float, float]:
-        s60 = np.nan_to_num(sc.score_60, nan=-9)[act]
-        s90 = np.nan_to_num(sc.score_90, nan=-9)[act]
-        return float(np.mean(s60 > 0.8)), float(np.mean((s90 > 0.8) & (s90 > s60)))
-
-    hexa, square = shapes(scores, active)
-    u_hexa, u_square = shapes(untrained.scores, u_act)
+    shapes = shape_fractions(scores, np.flatnonzero(active), null) if n_act > 1 else None
+    u_shapes = shape_fractions(untrained.scores, np.flatnonzero(u_act), u_null) \
+        if u_null is not None else None
     claims.append(Claim(
         "rnn", "square units coexist with hexagonal ones in the trained ReLU network",
-        ">= 5% of active units hexagonal (score_60 > 0.8) and >= 5% square (score_90 > 0.8 "
-        "and above score_60)", f"{hexa:.0%} hexagonal, {square:.0%} square",
-        hexa >= 0.05 and square >= 0.05, "Sorscher et al. 2023; Schaeffer et al. 2022",
-        n_act, "one seed", ctl, f"{u_hexa:.0%} hexagonal, {u_square:.0%} square",
-        u_hexa >= 0.05 and u_square >= 0.05))
+        f"> {ABOVE_NULL:.0%} of active units hexagonal (score_60 above the 95th percentile "
+        f"of a spectrum-matched null) and > {ABOVE_NULL:.0%} square (score_90 above the "
+        "null's 95th percentile of score_90, and above score_60); the null gives about 5% "
+        "each", shapes.text() if shapes else "not measured: fewer than 2 active units",
+        bool(shapes and shapes.coexist), "Sorscher et al. 2023; Schaeffer et al. 2022",
+        n_act, "one seed", ctl, u_shapes.text() if u_shapes else "not measured",
+        bool(u_shapes and u_shapes.coexist), measurable=shapes is not None,
+        control_measurable=u_shapes is not None))
     u_grid = int((u_act & (u_s60 > 0.8)).sum())
     claims.insert(2, _diversity_claim(maps, active & (s60 > 0.8), u_grid))
     claims.append(_assumption_claim(ctx, run))

@@ -1,0 +1,170 @@
+"""Known-wrong inputs that used to pass the claims' checks now fail them, and known-right
+inputs still pass: the triad's phase sum, square units, squares under Gaussian targets."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+
+from gridform.analysis.ratemaps import Ratemaps
+from gridform.analysis.scores import (
+    find_triads,
+    score_ratemaps,
+    spectral_null,
+    triad_phase_sum,
+    triad_waves,
+)
+
+TRIAD = [(0, 5), (4, -3), (-4, -2)]  # sums to zero on a 40-bin torus
+
+
+def _waves(phases: np.ndarray, n: int = 40) -> np.ndarray:
+    """(map, y, x) three plane waves on the triad, one row of phases per map."""
+    y, x = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    return np.stack([sum(a * np.cos(2 * np.pi * (ky * y + kx * x) / n + p)
+                         for (ky, kx), p, a in zip(TRIAD, ph, (1.0, 0.95, 0.9), strict=True))
+                     for ph in phases])
+
+
+def _scores(maps):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return score_ratemaps(maps)
+
+
+def test_the_strongest_triad_is_found_among_two_interleaved_ones():
+    # a square torus's hexagon: (5, 0) = (2, 4) + (3, -4) = (2, -4) + (3, 4), with the
+    # three strongest modes (5, 0), (2, 4), (2, -4) forming no triad
+    n = 40
+    y, x = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    modes = [((5, 0), 1.2, 0.4), ((2, 4), 1.0, -0.1), ((2, -4), 0.98, 0.0),
+             ((3, -4), 0.96, -0.3), ((3, 4), 0.9, 0.0)]
+    m = sum(a * np.cos(2 * np.pi * (ky * y + kx * x) / n + p) for (ky, kx), a, p in modes)
+    t = find_triads(m[None])
+    # (5, 0) - (2, 4) - (3, -4): phases 0.4 + 0.1 + 0.3
+    assert t.found[0] and t.phase_sum[0] == pytest.approx(0.8)
+    assert np.all(t.wavevectors[0].sum(axis=0) == 0)
+    # a map whose strong modes form no triad has none
+    lone = np.cos(2 * np.pi * (5 * x) / n) + np.cos(2 * np.pi * (5 * y) / n)
+    assert not find_triads(lone[None]).found[0]
+
+
+def test_waves_rebuilt_from_a_triad_carry_the_phases_they_are_given():
+    t = find_triads(_waves(np.zeros((1, 3))))
+    phases = np.array([[0.3, -0.2, 0.5], [1.0, 1.0, 1.0]])
+    got = triad_phase_sum(triad_waves(t, (40, 40), phases))
+    assert got == pytest.approx([0.6, 3.0])
+    with pytest.raises(ValueError, match="no map has a triad"):
+        triad_waves(find_triads(np.zeros((1, 40, 40))), (40, 40), phases)
+
+
+def test_relu_maps_with_a_random_phase_sum_fail_the_triad_check():
+    from gridform.reproduce.pattern import triad_check
+
+    rng = np.random.default_rng(0)
+    phases = rng.uniform(-np.pi, np.pi, (40, 3))
+    relu = np.maximum(_waves(phases), 0.0)
+    # the old check: the median |phase sum| of the rectified maps under pi / 4; the ReLU
+    # pulls every sum toward zero, so maps with no selected phase passed it
+    assert np.median(np.abs(triad_phase_sum(relu))) < np.pi / 4
+    check = triad_check(relu, np.random.default_rng(1), rectified=True)
+    assert not check.passed and check.median > check.threshold
+    # rectified maps with a zero phase sum pass against the same ReLU null
+    zero = np.maximum(_waves(np.tile([0.4, -0.1, -0.3], (40, 1))), 0.0)
+    assert triad_check(zero, np.random.default_rng(1), rectified=True).passed
+    # before the ReLU: a zero sum passes, a random one fails, the null is uniform
+    pre = triad_check(_waves(np.tile([0.4, -0.1, -0.3], (40, 1))), rng, rectified=False)
+    assert pre.passed and pre.threshold == pytest.approx(0.05 * np.pi, abs=0.05)
+    assert not triad_check(_waves(phases), rng, rectified=False).passed
+
+
+def test_a_map_without_a_triad_counts_as_a_failure_not_a_drop():
+    from gridform.reproduce.pattern import triad_check
+
+    n = 40
+    y, x = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    squares = np.cos(2 * np.pi * 5 * x / n) + np.cos(2 * np.pi * 5 * y / n)
+    maps = np.concatenate([_waves(np.zeros((4, 3))), np.repeat(squares[None], 5, axis=0)])
+    check = triad_check(maps, np.random.default_rng(0), rectified=False)
+    # 4 maps at 0 and 5 counted as pi: the median is pi, and the check fails
+    assert check.n == 9 and check.n_without_triad == 5
+    assert check.median == pytest.approx(np.pi) and not check.passed
+
+
+def test_relu_noise_fails_the_square_units_check():
+    from gridform.reproduce.rnn import ABOVE_NULL, shape_fractions
+
+    rng = np.random.default_rng(0)
+    bins, size = 20, 0.11
+    noise = ndi.gaussian_filter(rng.standard_normal((300, bins, bins)), (0, 1.4, 1.4),
+                                mode="wrap")
+    centres = (np.arange(bins) + 0.5) * size
+    maps = Ratemaps(np.maximum(noise, 0) + 1e-9 * rng.random(noise.shape),
+                    np.ones((bins, bins)), centres, centres)
+    sc = _scores(maps)
+    s60, s90 = np.nan_to_num(sc.score_60, nan=-9), np.nan_to_num(sc.score_90, nan=-9)
+    # the old check: >= 5% with score_90 > 0.8 (and above score_60): ReLU noise passed it
+    assert np.mean((s90 > 0.8) & (s90 > s60)) >= 0.05
+    shapes = shape_fractions(sc, np.arange(maps.n_cells), spectral_null(maps, 300, seed=1))
+    # against its own spectrum, noise puts about 5% above each 95th percentile
+    assert shapes.square < ABOVE_NULL and shapes.hexagonal < ABOVE_NULL
+    assert not shapes.coexist
+
+
+def test_square_units_above_their_null_coexist_with_hexagonal_ones():
+    from gridform.data.synthetic import lattice_ratemaps
+    from gridform.environment import Box
+    from gridform.reproduce.rnn import shape_fractions
+
+    box = Box(2.2, 2.2, "walls")
+    rng = np.random.default_rng(0)
+    hexes = lattice_ratemaps(0.55, rng.uniform(0, 60, 20), bins=20, box=box)
+    squares = lattice_ratemaps(0.55, rng.uniform(0, 90, 20), kind="square", bins=20, box=box)
+    maps = Ratemaps(np.concatenate([hexes.rates, squares.rates]), hexes.occupancy,
+                    hexes.x_centers, hexes.y_centers)
+    shapes = shape_fractions(_scores(maps), np.arange(40), spectral_null(maps, 300, seed=0))
+    assert shapes.coexist and shapes.square >= 0.4 and shapes.hexagonal >= 0.4
+
+
+@pytest.mark.parametrize("wrong", ["relu noise", "stripes"])
+def test_relu_noise_and_stripes_at_the_box_scale_fail_the_gaussian_squares_check(wrong):
+    from gridform.data.synthetic import lattice_ratemaps
+    from gridform.environment import Box
+    from gridform.reproduce.pattern import square_check
+
+    box, bins = Box(3.3, 3.3, "periodic"), 60
+    rng = np.random.default_rng(0)
+    if wrong == "stripes":
+        maps = lattice_ratemaps(3.3, rng.uniform(0, 180, 12), kind="stripes", bins=bins,
+                                box=box)
+    else:
+        noise = ndi.gaussian_filter(rng.standard_normal((12, bins, bins)), (0, 10, 10),
+                                    mode="wrap")
+        c = (np.arange(bins) + 0.5) * 3.3 / bins
+        maps = Ratemaps(np.maximum(noise, 0), np.ones((bins, bins)), c, c)
+    sc = _scores(maps)
+    assert np.nanmedian(sc.score_90 - sc.score_60) > 0  # the old check passed them
+    check = square_check(maps, sc, seed=0, sets=40)
+    assert not check.passed and check.margin < check.threshold
+
+
+def test_square_patterns_pass_the_gaussian_squares_check():
+    from gridform.data.synthetic import lattice_ratemaps
+    from gridform.environment import Box
+    from gridform.reproduce.pattern import square_check
+
+    box = Box(3.3, 3.3, "periodic")
+    maps = lattice_ratemaps(0.55, np.linspace(0, 90, 12, endpoint=False), kind="square",
+                            bins=60, box=box)
+    check = square_check(maps, _scores(maps), seed=0, sets=40)
+    assert check.passed and check.margin > 1.0
+
+
+def test_a_null_model_gives_thresholds_for_score_90_and_names_a_bad_variant():
+    from gridform.analysis.scores import null_model
+
+    null = null_model((20, 20), n_maps=50, seed=0)
+    assert null.threshold(95, "score_90") == pytest.approx(np.percentile(null.scores_90, 95))
+    with pytest.raises(ValueError, match="variant must be 'mean', 'minmax' or 'score_90'"):
+        null.threshold(95, "score_60")
