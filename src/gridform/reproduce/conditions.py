@@ -14,7 +14,7 @@ from gridform.reproduce._common import (
     _find_run,
     _fmt,
 )
-from gridform.reproduce.claims import Claim
+from gridform.reproduce.claims import Claim, is_measured
 
 
 def _train_arms(ctx: _Context, preset: str, seeds, arms: dict[str, dict], **base
@@ -114,7 +114,8 @@ def target_conditions(ctx: _Context) -> list[Claim]:
             bool(p < ALPHA), PAPER + ", " + src, min(len(frac[a]), len(frac[b])),
             f"{len(frac[a])} and {len(frac[b])} seeds", "the same arms at their initial "
             "weights", f"{_mean_sd(untrained[a])} vs {_mean_sd(untrained[b])}, p = "
-            f"{_fmt(p_ctl)}", bool(p_ctl < ALPHA), bool(worst < PATH_INTEGRATES_CM)))
+            f"{_fmt(p_ctl)}", bool(p_ctl < ALPHA), bool(worst < PATH_INTEGRATES_CM),
+            measurable=is_measured(p), control_measurable=is_measured(p_ctl)))
     ctx.figure_data["conditions"] = dict(runs=runs, frac=frac, frac8=frac8, seeds=seeds, err=err)
     ctx.details["conditions"] = {k: [s.to_json() for _, s in v] for k, v in runs.items()}
     return claims

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gridform.reproduce._common import _Context, _median, _rnn_maps
-from gridform.reproduce.claims import Claim
+from gridform.reproduce.claims import Claim, is_measured
 
 
 def target_mechanism(ctx: _Context) -> list[Claim]:
@@ -46,11 +46,13 @@ def target_mechanism(ctx: _Context) -> list[Claim]:
             bool(z(prof) > 3 and prof.is_centre_surround), "Sorscher et al. 2023, "
             "centre-surround recurrence", int(grid.size), f"null sd {sd:.4f}",
             "one more phase shuffle of the same units", f"z = {z(ctl):.1f}",
-            bool(z(ctl) > 3 and ctl.is_centre_surround)))
+            bool(z(ctl) > 3 and ctl.is_centre_surround), measurable=is_measured(z(prof)),
+            control_measurable=is_measured(z(ctl))))
     else:
         claims.append(Claim("mechanism", "grid units sorted by phase have centre-surround "
                             "connectivity", "at least 3 grid units (> 0.3) to sort",
-                            f"only {grid.size} grid units (> 0.3)", False))
+                            f"not measured: only {grid.size} grid units (> 0.3)", False,
+                            measurable=False))
     modes = eigenmodes(w, maps, top=8)
     task = build_task(read_run_config(run))
     n_abl = max(1, min(int(0.1 * active.sum()), int(active.sum()) // 2))
@@ -75,7 +77,7 @@ def target_mechanism(ctx: _Context) -> list[Claim]:
         claims.append(Claim("mechanism", "silencing grid units hurts path integration more "
                             "than silencing as many low-score units of the same mean rate",
                             "rate-matched low-score units exist", f"not measured: {err}",
-                            False))
+                            False, measurable=False))
 
     ctx.figure_data["mechanism"] = dict(prof=prof, modes=modes, abl=abl)
     ctx.details["mechanism"] = {"ablation": None if abl is None else {

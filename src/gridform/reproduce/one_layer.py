@@ -14,7 +14,7 @@ from gridform.reproduce._common import (
     _scores,
     _spaced_hexagonal,
 )
-from gridform.reproduce.claims import Claim
+from gridform.reproduce.claims import Claim, is_measured
 
 
 def target_one_layer(ctx: _Context) -> list[Claim]:
@@ -58,13 +58,16 @@ def target_one_layer(ctx: _Context) -> list[Claim]:
         f"score_60 > 0.3 within {TOLERANCE:.0%} of {pred_sp:.3f} m",
         f"{_fmt(sp_nmf)} m ({_fmt(100 * rel, '.1f')}%, {n_sp} maps)", bool(rel < TOLERANCE),
         "Dordek et al. 2016; " + PAPER, n_sp, "", "NMF of Gaussian cells",
-        f"{_fmt(sp_g)} m ({_fmt(100 * rel_g, '.0f')}%, {n_g} maps)", bool(rel_g < TOLERANCE))
+        f"{_fmt(sp_g)} m ({_fmt(100 * rel_g, '.0f')}%, {n_g} maps)", bool(rel_g < TOLERANCE),
+        measurable=n_sp >= 3, control_measurable=n_g >= 3)
     claims = [Claim("one-layer", "a nonnegative one-layer model (NMF) is more hexagonal "
                     f"than PCA (576 lattice DoS cells, 2.2 m walled box, {k} components, "
                     f"{bins} bins)", "median score_60 of NMF >= PCA's + 0.3",
                     f"NMF {m_nmf:.2f} vs PCA {m_pca:.2f}", m_nmf >= m_pca + 0.3,
                     "Dordek et al. 2016; " + PAPER, k, "", "Gaussian cells (no ring), same "
-                    "models", f"NMF {g_nmf:.2f} vs PCA {g_pca:.2f}", g_nmf >= g_pca + 0.3),
+                    "models", f"NMF {g_nmf:.2f} vs PCA {g_pca:.2f}", g_nmf >= g_pca + 0.3,
+                    measurable=is_measured(m_nmf, m_pca),
+                    control_measurable=is_measured(g_nmf, g_pca)),
               spacing_claim]
     ctx.figure_data["one-layer"] = dict(nmf=nmf, s_nmf=s_nmf, pca=pca, s_pca=s_pca, k=k, pc=pc)
     return claims

@@ -14,7 +14,7 @@ import numpy as np
 
 from gridform.reference import SPEED_SCALE_M_S
 from gridform.reproduce._common import _Context, _fmt, _median, _scores, _spaced_hexagonal
-from gridform.reproduce.claims import Claim
+from gridform.reproduce.claims import Claim, is_measured
 
 SPEED_FACTORS = (0.5, 1.0, 2.0)  # of the reference Rayleigh scale, 0.817 m/s
 
@@ -270,7 +270,9 @@ def spacing_law_claims(ctx: _Context, rows: list[SpacingRow]) -> list[Claim]:
         scaling["n"], f"seeds {sorted({r.seed for r in rows})}",
         "each run paired with the next code's prediction (sorted by sigma and s, "
         "cyclically), which breaks the pairing and keeps the predictions",
-        exponent_text(scaling_control), scales(scaling_control))
+        exponent_text(scaling_control), scales(scaling_control),
+        measurable=is_measured(scaling["exponent"]),
+        control_measurable=is_measured(scaling_control["exponent"]))
     return [scaling_claim, Claim(
         "spacing-law", "the step cost of path integration explains the trained spacing: "
         "the step-cost law, fitted on half the settings, predicts the other half "
@@ -284,4 +286,5 @@ def spacing_law_claims(ctx: _Context, rows: list[SpacingRow]) -> list[Claim]:
         f"{int(sum(r.held_out for r in rows))} held-out runs", "a constant factor: the same "
         "law without the step cost (offset only), fitted on the same rows",
         text_constant + ("" if offset is None else
-                         f" (offset {offset.correction.offset:+.3f})"), ok_constant)]
+                         f" (offset {offset.correction.offset:+.3f})"), ok_constant,
+        measurable=held.size > 0, control_measurable=constant.size > 0)]

@@ -7,6 +7,8 @@ import numpy as np
 from gridform.reproduce._common import _Context, _fmt, _rnn_maps
 from gridform.reproduce.claims import Claim
 
+MIN_GRID_UNITS = 3  # fewer grid units than this: the row is not measured
+
 
 def target_topology(ctx: _Context) -> list[Claim]:
     """The trained network's grid units: modules, and the torus of a module's activity."""
@@ -22,7 +24,7 @@ def target_topology(ctx: _Context) -> list[Claim]:
     except MissingExtraError as err:
         return [Claim("topology", "a trained module's activity is a torus",
                       "Betti (1, 2, 1) above a 20-shuffle null", f"not measured: {err}",
-                      False)]
+                      False, measurable=False)]
     run, _, maps, scores, _ = _rnn_maps(ctx)
     thr = null_model(maps.shape, maps.bin_size, n_maps=300, seed=ctx.seed).threshold(95)
     kw = {"threshold": thr, "n_shuffles": 20, "seed": ctx.seed}
@@ -54,11 +56,14 @@ def target_topology(ctx: _Context) -> list[Claim]:
         f"{len(topo.grid_units)} ({topo.n_modules} modules)", share >= 0.8,
         "Sorscher et al. 2023; Gardner et al. 2022", len(topo.grid_units), "one seed",
         "every map rotated by its own random angle", f"{share_ctl:.0%} of "
-        f"{len(control.grid_units)} ({control.n_modules} modules)", share_ctl >= 0.8)
+        f"{len(control.grid_units)} ({control.n_modules} modules)", share_ctl >= 0.8,
+        measurable=len(topo.grid_units) >= MIN_GRID_UNITS,
+        control_measurable=len(control.grid_units) >= MIN_GRID_UNITS)
     return [one_module, Claim(
         "topology", "a trained module's activity is a torus",
         f"a module of >= 10 units above the null's 95th percentile ({thr:.2f}) with Betti "
         f"(1, 2, 1) above a 20-shuffle roll null ({maps.shape[0]} x {maps.shape[1]} bins)",
         verdict(topo), found, "Gardner et al. 2022; Sorscher et al. 2023",
         len(topo.grid_units), "one seed", "every map rotated by its own random angle",
-        verdict(control), control_found)]
+        verdict(control), control_found, measurable=len(topo.grid_units) >= MIN_GRID_UNITS,
+        control_measurable=len(control.grid_units) >= MIN_GRID_UNITS)]
