@@ -54,7 +54,7 @@ def _run_inputs(run_dir: Path, n_batches: int, time_bin: int, min_speed: float):
 def run_topology(args) -> dict:
     """Compute, write ``OUT/topology.json`` and ``OUT/topology.png``; return the JSON."""
     from gridform._io import write_json
-    from gridform.errors import DataError, require
+    from gridform.errors import require
     from gridform.training.runs import RunDir
 
     require("ripser", "topology")
@@ -84,11 +84,8 @@ def run_topology(args) -> dict:
     if threshold is None:
         threshold = null_model(maps.shape, maps.bin_size, n_maps=500,
                                seed=args.seed).threshold(95)
-    n_grid = int((scores.score_60 > threshold).sum())
-    if n_grid < args.min_units:
-        raise DataError(f"only {n_grid} of {maps.n_cells} units score above the grid "
-                        f"threshold {threshold:.2f}; a module needs at least "
-                        f"--min-units {args.min_units}")
+    # too few grid units for a module (stripes, noise) is an answer, not bad input: no
+    # module and no torus, written like any other result
     topo = population_topology(maps, cloud, scores=scores, threshold=threshold,
                                n_shuffles=args.shuffles, min_units=args.min_units,
                                n_landmarks=args.landmarks, seed=args.seed,
@@ -107,6 +104,9 @@ def cmd_topology(args) -> int:
     print(f"{r['n_grid_units']} of {r['n_units']} units above {r['grid_threshold']:.2f}; "
           f"{r['n_modules']} module(s); orientation spread of the grid units "
           f"{r['orientation_spread_deg']:.1f} deg; {r['seconds']:.1f} s -> {args.out}")
+    if not r["modules"]:
+        print(f"  no module: a module needs at least --min-units {args.min_units} grid units "
+              "of one spacing and orientation; no torus")
     for i, m in enumerate(r["modules"], start=1):
         print(f"  module {i}: {len(m['units'])} units, spacing {m['spacing_m']:.3f} m, "
               f"orientation {m['orientation_deg']:.1f} ± {m['orientation_spread_deg']:.1f} "

@@ -212,8 +212,6 @@ def test_topology_cli_bad_inputs_exit_2(rng, tmp_path, capsys, monkeypatch):
     Ratemaps(rng.random((12, 20, 20)), ref.occupancy, ref.x_centers,
              ref.y_centers).save(noise)
     out = tmp_path / "o"
-    assert main(["topology", str(noise), "--out", str(out), "--threshold", "0.5"]) == 2
-    assert "a module needs at least --min-units 10" in capsys.readouterr().err
     assert main(["topology", str(tmp_path / "nothing.npz"), "--out", str(out)]) == 2
     assert "not found" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
@@ -228,6 +226,27 @@ def test_topology_cli_bad_inputs_exit_2(rng, tmp_path, capsys, monkeypatch):
     assert main(["topology", str(noise), "--out", str(out)]) == 2
     assert "pip install 'gridform[topology]'" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["stripes", "noise"])
+def test_topology_cli_of_a_population_without_grid_units_answers_no_module(
+        rng, tmp_path, capsys, kind):
+    """Stripes or noise have no grid module: that is an answer (exit 0, 0 modules, no
+    torus, topology.json and the figure written), not bad input."""
+    src = tmp_path / f"{kind}.npz"
+    if kind == "stripes":
+        module_maps(rng, 40, 0.6, 10.0, kind="stripes").save(src)
+    else:
+        ref = module_maps(rng, 1, 0.7, 0.0)
+        Ratemaps(rng.random((12, 20, 20)), ref.occupancy, ref.x_centers,
+                 ref.y_centers).save(src)
+    out = tmp_path / "o"
+    assert main(["topology", str(src), "--out", str(out), "--threshold", "0.5"]) == 0
+    d = json.loads((out / "topology.json").read_text())
+    assert d["n_modules"] == 0 and d["modules"] == [] and d["torus"] is False
+    assert d["n_units"] == (40 if kind == "stripes" else 12)
+    assert (out / "topology.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "0 module(s)" in capsys.readouterr().out
 
 
 def test_rotating_each_unit_breaks_the_torus_but_keeps_the_grid_cells(rng):
