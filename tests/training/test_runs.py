@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gridform.cli import main
-from gridform.training.runs import RunDir, Summary
+from gridform.training.runs import CodeSpectrum, RunDir, Summary
 
 OLD_RUN = Path(__file__).resolve().parents[1] / "data" / "run_before_rundir"
 
@@ -32,6 +32,7 @@ def test_a_run_written_before_the_type_loads(old_run):
     assert s.frac_above_0_3 == 0.0 and np.isnan(s.median_spacing_m)  # null in the file
     assert s.decoder_floor_cm is not None
     assert s.predicted_spacing_m == pytest.approx(0.7394, abs=1e-4)
+    assert s.k_star is None  # not kept then
     assert run.checkpoint_step() == 6
 
 
@@ -77,6 +78,36 @@ def test_evaluate_and_report_work_on_the_old_run_and_keep_its_keys(old_run, caps
     assert "within 10% of 0.739 m" in page  # the theory's point prediction, not 20%
 
 
+def test_the_report_of_a_run_evaluated_before_k_star_was_kept(old_run):
+    from gridform.theory.spectrum import predict
+
+    assert not RunDir(old_run).spectrum_path.exists()
+    assert main(["report", str(old_run)]) == 0  # the spectrum made from its config
+    page = RunDir(old_run).report_path.read_text()
+    assert "within 10% of 0.739 m" in page and 'alt="place-cell covariance spectrum' in page
+    assert not RunDir(old_run).spectrum_path.exists()  # the report writes no result
+    # evaluated again, the run keeps its code's ring and spectrum
+    assert main(["evaluate", str(old_run), "--batches", "2", "--bins", "12"]) == 0
+    k_star = predict("dos").k_star
+    assert RunDir(old_run).read_summary().k_star == pytest.approx(k_star)
+    spec = CodeSpectrum.load(RunDir(old_run).spectrum_path)
+    assert spec.k_star == pytest.approx(k_star) and not spec.recorded
+    assert spec.k[0] == 0 and np.all(np.diff(spec.k) > 0) and np.all(spec.power >= 0)
+
+
+def test_a_code_spectrum_round_trips_and_checks_its_shapes(tmp_path):
+    spec = CodeSpectrum(np.linspace(0, 30, 50), np.exp(-np.linspace(0, 3, 50)), 9.8, False)
+    spec.save(tmp_path / "s.npz")
+    back = CodeSpectrum.load(tmp_path / "s.npz")
+    assert np.array_equal(back.k, spec.k) and np.array_equal(back.power, spec.power)
+    assert (back.k_star, back.recorded) == (9.8, False)
+    with pytest.raises(ValueError, match=r"shapes \(3,\) and \(2,\)"):
+        CodeSpectrum(np.zeros(3), np.zeros(2), 1.0, False)
+    (tmp_path / "x.npz").write_bytes(b"not an archive")
+    with pytest.raises(ValueError, match="is not a code spectrum"):
+        CodeSpectrum.load(tmp_path / "x.npz")
+
+
 def test_force_clears_what_the_old_network_left_and_nothing_else(old_run):
     run = RunDir(old_run)
     along = run.along_path("walk.npz")
@@ -92,8 +123,8 @@ def test_force_clears_what_the_old_network_left_and_nothing_else(old_run):
 def test_no_module_but_runs_spells_a_run_files_name():
     src = Path(__file__).resolve().parents[2] / "src" / "gridform"
     names = [getattr(RunDir, a) for a in ("CONFIG", "METRICS", "MODEL", "RATEMAPS",
-                                          "SCORES", "SUMMARY", "REPORT", "DONE", "FAILED",
-                                          "TOPOLOGY")] + [f"{RunDir.CHECKPOINT}.json"]
+                                          "SCORES", "SPECTRUM", "SUMMARY", "REPORT", "DONE",
+                                          "FAILED", "TOPOLOGY")] + [f"{RunDir.CHECKPOINT}.json"]
     # and the three files of every directory of scored ratemaps (runs, evaluations along
     # paths, pattern runs, the demo's summary), on the ground floor
     owners = {"training/runs.py", "_io.py"}

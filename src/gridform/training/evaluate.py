@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +24,21 @@ from gridform import compile_cache
 from gridform.analysis.ratemaps import RatemapAccumulator, Ratemaps
 from gridform.analysis.scores import SCORER_VERSION, GridScores, score_ratemaps
 from gridform.analysis.topology import orientation_spread
-from gridform.theory.spectrum import SpacingCorrection, predict, step_length_m
-from gridform.training.runs import RunDir, Summary
+from gridform.theory.spectrum import (
+    SpacingCorrection,
+    TheoryPrediction,
+    grid_spacing,
+    predict,
+    step_length_m,
+)
+from gridform.training.runs import CodeSpectrum, RunDir, Summary
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "Evaluation",
     "active_units",
+    "code_spectrum",
     "corrected_spacing_fields",
     "evaluate_params",
     "evaluate_run",
@@ -50,15 +58,22 @@ class Evaluation:
     scores: GridScores | None  # None when no unit is active
     active: np.ndarray  # (cell,) bool
     summary: Summary
+    spectrum: CodeSpectrum | None = None  # the place code's, where the evaluation made it
 
     def write(self, directory: Path, **extra: Any) -> None:
-        """The ratemaps, scores and summary (plus ``extra`` keys) into ``directory`` laid
-        out as a run (:class:`RunDir`), each atomically, the summary last."""
+        """The ratemaps, scores, code spectrum and summary (plus ``extra`` keys) into
+        ``directory`` laid out as a run (:class:`RunDir`), each atomically, the summary
+        last. Scores an earlier evaluation left there are removed when there are none
+        now (no active unit), so a reader never finds another network's scores."""
         run = RunDir(directory)
         run.path.mkdir(parents=True, exist_ok=True)
         self.ratemaps.save(run.ratemaps_path)
         if self.scores is not None:
             self.scores.to_csv(run.scores_path)
+        elif run.scores_path.exists():
+            run.scores_path.unlink()
+        if self.spectrum is not None:
+            self.spectrum.save(run.spectrum_path)
         run.write_summary(self.summary, **extra)
 
 
@@ -83,8 +98,10 @@ def mean_pairwise_correlation(maps: Ratemaps) -> float:
 
 
 def evaluate_params(task, params, n_batches: int = 100, bins: int = 20,
-                    key: jax.Array | None = None) -> Evaluation:
-    """Ratemaps of every hidden unit over ``n_batches`` fresh batches, scored."""
+                    key: jax.Array | None = None, spectrum: CodeSpectrum | None = None
+                    ) -> Evaluation:
+    """Ratemaps of every hidden unit over ``n_batches`` fresh batches, scored
+    (``spectrum``: the code's, when the caller has it; see :func:`summarise`)."""
     c = task.config
     key = task.eval_key if key is None else key
 
@@ -105,12 +122,48 @@ def evaluate_params(task, params, n_batches: int = 100, bins: int = 20,
         acc.add(np.asarray(pos), np.asarray(hs, dtype=np.float32))
         errs.append(float(err))
         floors.append(float(floor))
-    return summarise(task, acc.result(), float(np.mean(errs)), float(np.mean(floors)))
+    return summarise(task, acc.result(), float(np.mean(errs)), float(np.mean(floors)),
+                     spectrum)
+
+
+def code_spectrum(task, prediction: TheoryPrediction | None = None, bins: int = 44
+                  ) -> CodeSpectrum:
+    """The covariance spectrum of the task's place code and the ring the theory reads
+    from it: the analytic ``k*`` (:func:`gridform.theory.spectrum.predict`) for simulated
+    place cells, the code's own peak for recorded ones (NaN without a ring).
+
+    ``prediction``: the analytic prediction for this code, when the caller has made it
+    (it must be of the config's kind, sigma and surround scale); ``bins`` per axis of the
+    grid the simulated code is sampled on."""
+    c = task.config
+    if c.place_cell_file is not None:
+        from gridform.data.assumptions import covariance_spectrum
+
+        spec = covariance_spectrum(task.place_cells.maps, task.box.periodic)
+        k_star = float("nan") if spec["k_star"] is None else spec["k_star"]
+        return CodeSpectrum(spec["k"], spec["power"], k_star, recorded=True)
+    from gridform.theory.spectrum import spatial_covariance
+
+    if prediction is None:
+        prediction = predict(c.place_cell_kind, c.sigma, c.surround_scale)
+    code = (c.place_cell_kind, float(c.sigma), float(c.surround_scale))
+    given = (prediction.kind, prediction.sigma, prediction.surround_scale)
+    if given != code:
+        raise ValueError(f"prediction is for the code {given}, but the task's is {code} "
+                         "(kind, sigma, surround_scale)")
+    k, power = spatial_covariance(task.place_cells, bins).radial_spectrum()
+    return CodeSpectrum(k, power, prediction.k_star, recorded=False)
 
 
 def summarise(task, maps: Ratemaps, error_m: float,
-              decoder_floor_m: float | None = None) -> Evaluation:
+              decoder_floor_m: float | None = None, spectrum: CodeSpectrum | None = None
+              ) -> Evaluation:
     """Score the units' ratemaps and summarise them beside the decoding error (m).
+
+    The predicted spacing is ``4 pi / (sqrt(3) k*)`` of the code's ring ``k*``, read from
+    ``spectrum`` (:func:`code_spectrum`) when given and kept with the evaluation, else
+    computed here: analytically for simulated place cells, from their covariance for
+    recorded ones.
 
     ``decoder_floor_m``, when given, is the error of the same decoder (mean centre of the
     three most active place cells) applied to the true place code at the same positions:
@@ -122,13 +175,16 @@ def summarise(task, maps: Ratemaps, error_m: float,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scores = score_ratemaps(maps) if active.any() else None
-    if c.place_cell_file is None:
-        predicted = predict(c.place_cell_kind, c.sigma, c.surround_scale).grid_spacing_m
+    if spectrum is not None:
+        k_star = spectrum.k_star
+    elif c.place_cell_file is None:
+        k_star = predict(c.place_cell_kind, c.sigma, c.surround_scale).k_star
     else:  # recorded targets: the ring of their own covariance, if they have one
         from gridform.data.assumptions import covariance_spectrum
 
-        pc = task.place_cells
-        predicted = covariance_spectrum(pc.maps, task.box.periodic)["predicted_spacing_m"]
+        ring = covariance_spectrum(task.place_cells.maps, task.box.periodic)["k_star"]
+        k_star = float("nan") if ring is None else ring
+    predicted = grid_spacing(k_star) if math.isfinite(k_star) else None
     fields: dict[str, Any] = {}
     if scores is not None:
         sub = {k: getattr(scores, k)[active] for k in ("score_60", "score_60_minmax",
@@ -151,22 +207,29 @@ def summarise(task, maps: Ratemaps, error_m: float,
         n_units=c.n_hidden,
         n_active=int(active.sum()),
         predicted_spacing_m=predicted,
+        k_star=k_star,
         mean_pairwise_corr=mean_pairwise_correlation(maps.select(active))
         if active.sum() > 1 else float("nan"),
         **fields)
-    return Evaluation(maps, scores, active, summary)
+    return Evaluation(maps, scores, active, summary, spectrum)
 
 
 def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 20,
                  write: bool = True, modules: bool = True,
-                 correction: SpacingCorrection | None = None) -> Evaluation:
-    """Evaluate a run directory; with ``write``, save ratemaps, scores and summary.
+                 correction: SpacingCorrection | None = None, task=None,
+                 spectrum: CodeSpectrum | None = None) -> Evaluation:
+    """Evaluate a run directory; with ``write``, save ratemaps, scores, the code's
+    spectrum (:func:`code_spectrum`) and the summary.
 
     With ``modules`` (and the ``topology`` extra installed) the summary also says how many
     modules the grid units form and whether they form one on a torus
     (:func:`with_population_structure`). With ``correction``, the terms of the corrected
     spacing law (docs/spacing.md), it also holds that law's spacing for the run's code and
-    step length, ``corrected_spacing_m``."""
+    step length, ``corrected_spacing_m``.
+
+    ``task`` and ``spectrum``: the run's task and its code's spectrum, when the caller has
+    already built them from this run's config (a task of another config raises
+    ValueError); by default both are made here."""
     from gridform.training.task import build_task
 
     run = RunDir(run_dir)
@@ -177,9 +240,14 @@ def evaluate_run(run_dir: str | Path, n_batches: int | None = None, bins: int = 
     # before the evaluation: a law that does not apply to this run fails at once
     corrected = {} if correction is None else corrected_spacing_fields(config, correction)
     params = run.load_params()
-    task = build_task(config)
+    if task is None:
+        task = build_task(config)
+    elif task.config.resolved() != config.resolved():
+        raise ValueError(f"task was built from another config than the run's in {run.path}")
+    spectrum = code_spectrum(task) if spectrum is None else spectrum
     steps = run.checkpoint_step()
-    ev = evaluate_params(task, params, n_batches or config.eval_batches, bins)
+    ev = evaluate_params(task, params, n_batches or config.eval_batches, bins,
+                         spectrum=spectrum)
     ev = dataclasses.replace(ev, summary=ev.summary.replace(
         steps=config.steps if steps is None else steps))
     if modules:

@@ -10,6 +10,8 @@ A run directory::
     model.safetensors         the final parameters (written when training ends)
     ratemaps.npz              hidden-unit ratemaps (cell, y, x), from `evaluate`
     scores.csv                one row of grid scores per unit
+    spectrum.npz              the place code's covariance spectrum and its ring k*
+                              (:class:`CodeSpectrum`), from `evaluate`
     summary.json              the :class:`Summary` (written last)
     report.html               `gridform report`
     along-NAME/               `evaluate --trajectory NAME.npz`: ratemaps, scores, summary
@@ -32,13 +34,14 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gridform._io import RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE, write_json
 from gridform.training.checkpoint import CheckpointError
 from gridform.training.config import TrainConfig
 
-__all__ = ["MSE_TARGETS_KEY", "RunDir", "Summary", "load_params", "read_run_config",
-           "read_run_metadata", "run_metadata"]
+__all__ = ["MSE_TARGETS_KEY", "CodeSpectrum", "RunDir", "Summary", "load_params",
+           "read_run_config", "read_run_metadata", "run_metadata"]
 
 # Written to every config.json since `loss='mse'` compares the readout with the place code
 # times the number of cells (Task.loss_targets); an mse run without it used the raw code.
@@ -65,6 +68,11 @@ class Summary:
     (:func:`gridform.analysis.topology.population_structure`; ``None`` without the
     ``topology`` extra).
 
+    ``k_star`` (rad/m): the ring of the place code's covariance spectrum that
+    ``predicted_spacing_m = 4 pi / (sqrt(3) k*)`` comes from, the analytic one for simulated
+    place cells and the recorded code's own peak for recorded ones (NaN: no ring; ``None``
+    in summaries written before it was kept).
+
     ``corrected_spacing_m``: the corrected spacing law's prediction for this run's code
     and step length, when the evaluation was given the law's terms, which
     ``spacing_correction`` records (``step_cost``, ``offset``, ``exponent``, ``step_m``).
@@ -85,6 +93,7 @@ class Summary:
     median_score_60: float | None = None
     median_spacing_m: float | None = None
     steps: int | None = None
+    k_star: float | None = None
     orientation_spread_deg: float | None = None
     n_modules: int | None = None
     torus: bool | None = None
@@ -178,6 +187,51 @@ def _ratio(m: float | None, p: float | None) -> float:
     return m / p
 
 
+@dataclass(frozen=True, eq=False)
+class CodeSpectrum:
+    """The radially averaged covariance spectrum of a run's place code, which the theory
+    reads its prediction from (``spectrum.npz``).
+
+    ``k`` (n,) rad/m and ``power`` (n,): :meth:`CovarianceKernel.radial_spectrum` of the
+    code on the box (:func:`gridform.theory.spectrum.spatial_covariance` for simulated
+    place cells, :func:`gridform.data.assumptions.covariance_spectrum` for recorded ones);
+    ``k_star`` (rad/m) the ring the prediction uses (NaN: the code has no ring);
+    ``recorded``: whether the code was recorded (its ring is then its own peak) rather than
+    simulated (the analytic ``k*``).
+    """
+
+    k: np.ndarray
+    power: np.ndarray
+    k_star: float
+    recorded: bool
+
+    def __post_init__(self):
+        k, p = np.asarray(self.k, float), np.asarray(self.power, float)
+        if k.ndim != 1 or k.shape != p.shape:
+            raise ValueError(f"k and power must be 1-D arrays of one length, got shapes "
+                             f"{k.shape} and {p.shape}")
+        object.__setattr__(self, "k", k)
+        object.__setattr__(self, "power", p)
+        object.__setattr__(self, "k_star", float(self.k_star))
+        object.__setattr__(self, "recorded", bool(self.recorded))
+
+    def save(self, path: str | Path) -> None:
+        """Write ``k``, ``power``, ``k_star`` and ``recorded`` to an ``.npz``, atomically."""
+        from gridform._io import atomic_path
+
+        with atomic_path(Path(path)) as tmp, open(tmp, "wb") as f:
+            np.savez(f, k=self.k, power=self.power, k_star=self.k_star,
+                     recorded=self.recorded)
+
+    @classmethod
+    def load(cls, path: str | Path) -> CodeSpectrum:
+        try:
+            with np.load(path) as z:
+                return cls(z["k"], z["power"], float(z["k_star"]), bool(z["recorded"]))
+        except (KeyError, ValueError, OSError) as err:
+            raise ValueError(f"{path} is not a code spectrum ({err})") from None
+
+
 class _RunFile:
     """A read-only attribute of RunDir: the path of the file named by one of its constants."""
 
@@ -199,6 +253,7 @@ class RunDir:
     MODEL = "model.safetensors"
     RATEMAPS = RATEMAPS_FILE  # "ratemaps.npz", as in every directory of scored ratemaps
     SCORES = SCORES_FILE  # "scores.csv"
+    SPECTRUM = "spectrum.npz"
     SUMMARY = SUMMARY_FILE  # "summary.json"
     REPORT = "report.html"
     DONE = "DONE.json"
@@ -218,6 +273,7 @@ class RunDir:
     model_path = _RunFile("MODEL")
     ratemaps_path = _RunFile("RATEMAPS")
     scores_path = _RunFile("SCORES")
+    spectrum_path = _RunFile("SPECTRUM")
     summary_path = _RunFile("SUMMARY")
     report_path = _RunFile("REPORT")
     done_path = _RunFile("DONE")
@@ -254,7 +310,7 @@ class RunDir:
         (``train --force``); other files in the directory are left alone."""
         names = (self.CONFIG, f"{self.CHECKPOINT}.json", f"{self.CHECKPOINT}.safetensors",
                  f"{self.CHECKPOINT}.safetensors.new", self.METRICS, self.MODEL,
-                 self.RATEMAPS, self.SCORES, self.SUMMARY, self.REPORT, self.DONE,
+                 self.RATEMAPS, self.SCORES, self.SPECTRUM, self.SUMMARY, self.REPORT, self.DONE,
                  self.FAILED, self.TOPOLOGY)
         for name in names:
             p = self.path / name
