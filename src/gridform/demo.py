@@ -20,15 +20,17 @@ DEMO_FIGURE = "demo.png"
 
 
 def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> dict:
-    import numpy as np
+    """Run the three stages into ``out`` and write the figure, summary and report.
 
+    Each thing is made once: one prediction, one task (trained, then evaluated), one
+    covariance spectrum, one scoring per set of maps; the figure and the report read what
+    the stages saved."""
     from gridform._io import SUMMARY_FILE, prepare_out_dir, write_json
     from gridform.errors import UsageError
-    from gridform.plotting import plot_ratemaps, plot_spectrum, plt
-    from gridform.theory.pattern_run import PATTERN_FILES, PatternConfig, run_pattern
-    from gridform.theory.spectrum import predict, spatial_covariance
+    from gridform.theory.pattern_run import PatternConfig, run_pattern
+    from gridform.theory.spectrum import predict
     from gridform.training.config import load_config
-    from gridform.training.evaluate import evaluate_run
+    from gridform.training.evaluate import code_spectrum, evaluate_run
     from gridform.training.loop import train
     from gridform.training.runs import RunDir
     from gridform.training.task import build_task
@@ -39,17 +41,20 @@ def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> 
         raise UsageError(f"{out / 'train'} already holds a run; pass --force")
     pred = predict(config.place_cell_kind, config.sigma, config.surround_scale)
     print(f"[1/3] theory: k* = {pred.k_star:.2f} rad/m, predicted grid spacing "
-          f"{pred.grid_spacing_m:.3f} m (plane-wave period {pred.plane_wave_period_m:.3f} m)")
+          f"{pred.grid_spacing_m:.3f} m (plane-wave period {pred.plane_wave_period_m:.3f} m)",
+          flush=True)
 
-    pattern = PatternConfig(n_cells=16, steps=1000, sigma=config.sigma,
-                            surround_scale=config.surround_scale)
-    pat = run_pattern(pattern, out / "pattern")
+    pattern = PatternConfig(n_cells=16, steps=1000, kind=config.place_cell_kind,
+                            sigma=config.sigma, surround_scale=config.surround_scale)
+    pat = run_pattern(pattern, out / "pattern", prediction=pred)
     print(f"[2/3] pattern formation (ReLU): {pat['frac_above_0.8']:.0%} of maps above 0.8, "
-          f"median spacing {pat['median_spacing_m']:.3f} m")
+          f"median spacing {pat['median_spacing_m']:.3f} m", flush=True)
 
-    print(f"[3/3] training the demo preset ({config.steps} steps, {config.n_hidden} units)")
-    train(config, out / "train", force=force, progress=True)
-    ev = evaluate_run(out / "train")
+    print(f"[3/3] training the demo preset ({config.steps} steps, {config.n_hidden} units)",
+          flush=True)
+    task = build_task(config)
+    train(config, out / "train", force=force, progress=True, task=task)
+    ev = evaluate_run(out / "train", task=task, spectrum=code_spectrum(task, pred))
     s = ev.summary
     rnn_spacing = float("nan") if s.median_spacing_m is None else s.median_spacing_m
     print(f"      decoding error {s.error_cm:.1f} cm (the true place code decodes to "
@@ -59,18 +64,34 @@ def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> 
           f"{rnn_spacing:.3f} m (theory {pred.grid_spacing_m:.3f} m)")
     print(f"      population: {s.population_line()}")
 
-    # figure: spectrum, pattern maps, top trained units
-    from gridform.analysis.ratemaps import load_ratemaps
-    from gridform.analysis.scores import score_ratemaps
+    _demo_figure(out, pred, pat, ev)
+    summary = {"theory": pred.to_dict(), "pattern": pat, "rnn": s.to_json()}
+    write_json(out / SUMMARY_FILE, summary)
+    from gridform.report import write_report
 
-    task = build_task(config)
-    cov = spatial_covariance(task.place_cells, 44)
-    k, p = cov.radial_spectrum()
+    report = write_report(out)
+    print(f"wrote {out / DEMO_FIGURE}, {out / SUMMARY_FILE} and the report {report}")
+    return summary
+
+
+def _demo_figure(out: Path, pred, pat: dict, ev) -> None:
+    """``DEMO_FIGURE``: the code's spectrum with its ring, the pattern maps (as saved) and
+    the trained units, from the evaluation ``ev`` and the pattern directory."""
+    import numpy as np
+
+    from gridform.analysis.ratemaps import load_ratemaps
+    from gridform.analysis.scores import GridScores
+    from gridform.plotting import plot_ratemaps, plot_spectrum, plt
+    from gridform.theory.pattern_run import PATTERN_FILES
+
+    s = ev.summary
+    rnn_spacing = float("nan") if s.median_spacing_m is None else s.median_spacing_m
     fig = plt.figure(figsize=(14, 7.5))
     gs = fig.add_gridspec(2, 9)
-    plot_spectrum(k, p, pred.k_star, ax=fig.add_subplot(gs[:, :3]))
+    plot_spectrum(ev.spectrum.k, ev.spectrum.power, pred.k_star,
+                  ax=fig.add_subplot(gs[:, :3]))
     pmaps = load_ratemaps(out / "pattern" / PATTERN_FILES["ratemaps"])
-    pscores = score_ratemaps(pmaps)
+    pscores = GridScores.load(out / "pattern" / PATTERN_FILES["scores"])
     axes = np.array([[fig.add_subplot(gs[r, 3 + c]) for c in range(3)] for r in range(2)])
     plot_ratemaps(pmaps, pscores, cells=np.argsort(-pscores.score_60)[:6], axes=axes)
     axes[0, 1].set_title("pattern dynamics (ReLU)\n" + axes[0, 1].get_title(), fontsize=8)
@@ -84,10 +105,3 @@ def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> 
                  f"{rnn_spacing:.2f} m, error {s.error_cm:.1f} cm")
     fig.savefig(out / DEMO_FIGURE, dpi=110)
     plt.close(fig)
-    summary = {"theory": pred.to_dict(), "pattern": pat, "rnn": s.to_json()}
-    write_json(out / SUMMARY_FILE, summary)
-    from gridform.report import write_report
-
-    report = write_report(out)
-    print(f"wrote {out / DEMO_FIGURE}, {out / SUMMARY_FILE} and the report {report}")
-    return summary

@@ -1,5 +1,9 @@
 """``gridform report``: one self-contained HTML page for a run, a demo or a reproduction.
 
+The report only reads: the summary, the scores, the ratemaps and the code's spectrum that
+the evaluation saved. Directories written before a file existed (or scored by an older
+scorer) are completed in memory from what they hold.
+
 Every figure is embedded as a base64 PNG, so the page needs no network and no other file.
 Sections (each an ``<h2>`` with a stable ``id``): ``config``, ``training`` (curves from
 ``metrics.jsonl``), ``ratemaps`` (top units and the score distribution), ``theory`` (the
@@ -10,6 +14,7 @@ for a single run the demo's bars and those of one module).
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -17,6 +22,8 @@ import numpy as np
 
 from gridform.htmlpage import Markup, Section, figure, paragraph, table, write_page
 from gridform.training.runs import RunDir, Summary
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SECTIONS", "find_pattern", "find_run", "write_report"]
 
@@ -92,7 +99,39 @@ def _training_figure(run: Path):
     return fig
 
 
-def _ratemap_figures(maps_path: Path, predicted_spacing_m: float | None,
+def _saved_scores(directory: Path, maps, scorer_version: int | None):
+    """The scores saved beside ``maps`` in ``directory`` (``scores.csv``), when the current
+    scorer wrote them for these maps; else the maps scored here (older directories)."""
+    import warnings
+
+    from gridform._io import SCORES_FILE
+    from gridform.analysis.scores import SCORER_VERSION, GridScores, score_ratemaps
+
+    path = directory / SCORES_FILE
+    if path.exists() and scorer_version == SCORER_VERSION:
+        scores = GridScores.load(path)
+        if scores.n_cells == maps.n_cells:
+            return scores
+    log.info("scoring the ratemaps in %s: no scores of this scorer (version %d) saved",
+             directory, SCORER_VERSION)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return score_ratemaps(maps)
+
+
+def _ring(k_star: float | None, predicted_spacing_m: float | None) -> float | None:
+    """The theory's ring k* (rad/m) as saved; from the predicted spacing for results
+    saved before k* was kept (``lattice_wavenumber`` inverts the spacing exactly)."""
+    from gridform.theory.spectrum import lattice_wavenumber
+
+    if k_star is None and predicted_spacing_m is not None \
+            and math.isfinite(predicted_spacing_m) and predicted_spacing_m > 0:
+        k_star = lattice_wavenumber(predicted_spacing_m)
+    return k_star if k_star is not None and math.isfinite(k_star) and k_star > 0 else None
+
+
+def _ratemap_figures(directory: Path, scorer_version: int | None,
+                     predicted_spacing_m: float | None, k_star: float | None,
                      what: str = "units") -> list:
     """The figures of a directory of scored ratemaps: the most grid-like maps, their
     autocorrelograms, histograms of gridness (with a spectrum-matched null's 95th
@@ -100,29 +139,29 @@ def _ratemap_figures(maps_path: Path, predicted_spacing_m: float | None,
     with the theory's ring."""
     import warnings
 
+    from gridform._io import RATEMAPS_FILE
     from gridform.analysis.ratemaps import load_ratemaps
-    from gridform.analysis.scores import score_ratemaps, spectral_null
+    from gridform.analysis.scores import spectral_null
     from gridform.plotting import (
         plot_autocorrelograms,
         plot_ratemap_spectrum,
         plot_ratemaps,
         plot_score_histograms,
     )
-    from gridform.theory.spectrum import lattice_wavenumber
     from gridform.training.evaluate import active_units
 
-    maps = load_ratemaps(maps_path)
+    maps = load_ratemaps(directory / RATEMAPS_FILE)
+    scores = _saved_scores(directory, maps, scorer_version)
     active = active_units(maps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        scores = score_ratemaps(maps)
         null = (spectral_null(maps.select(np.flatnonzero(active)), 100, 0).threshold(95)
                 if active.sum() > 1 else None)
     s = np.nan_to_num(scores.score_60, nan=-9)
     top = np.argsort(-s)[:24]
     ok = predicted_spacing_m is not None and math.isfinite(predicted_spacing_m) \
         and predicted_spacing_m > 0
-    k_star = lattice_wavenumber(predicted_spacing_m) if ok else None
+    k_star = _ring(k_star, predicted_spacing_m)
     return [plot_ratemaps(maps, scores, cells=top, ncols=8,
                           title=f"the {len(top)} most grid-like {what}"),
             plot_autocorrelograms(maps, scores, top[:8]),
@@ -213,7 +252,8 @@ def _pattern_section(pattern: Path | None) -> Section:
                    ("theory spacing 4 pi / (sqrt(3) k*) (m)", pred),
                    ("measured / theory - 1", "" if ratio is None else f"{ratio:+.1%}")],
                   ("pattern", "value")))
-    for f in _ratemap_figures(pattern / PATTERN_FILES["ratemaps"], pred, what="maps"):
+    for f in _ratemap_figures(pattern, s.get("scorer_version"), pred, s.get("k_star"),
+                              what="maps"):
         sec.add(figure(f))
     return sec
 
@@ -251,8 +291,9 @@ def _ratemaps_section(directory: Path, run: Path | None, summary: Summary | None
                       ) -> Section:
     sec = Section("ratemaps", "Ratemaps and scores")
     if run is not None and RunDir(run).ratemaps_path.exists():
-        pred = None if summary is None else summary.predicted_spacing_m
-        for f in _ratemap_figures(RunDir(run).ratemaps_path, pred):
+        pred, k_star, version = (None, None, None) if summary is None else (
+            summary.predicted_spacing_m, summary.k_star, summary.scorer_version)
+        for f in _ratemap_figures(run, version, pred, k_star):
             sec.add(figure(f))
         if summary is not None:
             sec.add(table(summary.rows()[:-1], ("summary", "value")))
@@ -268,7 +309,8 @@ def _ratemaps_section(directory: Path, run: Path | None, summary: Summary | None
 def _theory_section(directory: Path, run: Path | None, summary: Summary | None) -> Section:
     sec = Section("theory", "Theory comparison")
     if summary is not None:
-        rows = [("predicted spacing (m)", summary.predicted_spacing_m),
+        rows = [("the code's ring k* (rad/m)", summary.k_star),
+                ("predicted spacing (m)", summary.predicted_spacing_m),
                 ("measured median spacing, units > 0.8 (m)", summary.median_spacing_m),
                 ("measured / predicted", summary.spacing_ratio)]
         if summary.corrected_spacing_m is not None:
@@ -352,21 +394,24 @@ def _topology_section(directory: Path, run: Path | None) -> Section:
 
 def _spectrum_figure(run: Path):
     """The targets' covariance spectrum with the ring the run's prediction came from: the
-    analytic k* of simulated place cells, the recorded code's own peak for recorded ones."""
+    analytic k* of simulated place cells, the recorded code's own peak for recorded ones
+    (``spectrum.npz``; made from the run's config for runs evaluated before it existed)."""
     from gridform.plotting import plot_spectrum
-    from gridform.theory.spectrum import predict, spatial_covariance
-    from gridform.training.loop import build_task, read_run_config
+    from gridform.training.runs import CodeSpectrum
 
-    config = read_run_config(run)
-    task = build_task(config)
-    if config.place_cell_file is not None:
-        from gridform.data.assumptions import covariance_spectrum
+    rd = RunDir(run)
+    if rd.spectrum_path.exists():
+        spec = CodeSpectrum.load(rd.spectrum_path)
+    else:
+        from gridform.training.evaluate import code_spectrum
+        from gridform.training.task import build_task
 
-        spec = covariance_spectrum(task.place_cells.maps, task.box.periodic)
-        fig = plot_spectrum(spec["k"], spec["power"], spec["k_star"], label="recorded targets")
-        if spec["k_star"] is None:
-            fig.axes[0].set_title("recorded targets' covariance spectrum: no ring")
-        return fig
-    pred = predict(config.place_cell_kind, config.sigma, config.surround_scale)
-    k, p = spatial_covariance(task.place_cells, 44).radial_spectrum()
-    return plot_spectrum(k, p, pred.k_star if pred.k_star > 0 else None)
+        log.info("computing the code's spectrum of %s: evaluated before it was saved", run)
+        spec = code_spectrum(build_task(rd.read_config()))
+    ring = spec.k_star if math.isfinite(spec.k_star) and spec.k_star > 0 else None
+    if not spec.recorded:
+        return plot_spectrum(spec.k, spec.power, ring)
+    fig = plot_spectrum(spec.k, spec.power, ring, label="recorded targets")
+    if ring is None:
+        fig.axes[0].set_title("recorded targets' covariance spectrum: no ring")
+    return fig

@@ -37,17 +37,28 @@ class PatternConfig:
     eta: float = 0.5
 
 
-def run_pattern(config: PatternConfig, out: Path) -> dict:
+def run_pattern(config: PatternConfig, out: Path, prediction=None) -> dict:
     """Simulate, score and write :data:`PATTERN_FILES` into ``out`` (the summary last);
-    return the summary."""
+    return the summary. It records the scorer's version, so a reader can trust the scores
+    file rather than score the maps again.
+
+    ``prediction``: the theory's :class:`~gridform.theory.spectrum.TheoryPrediction` for
+    this code, when the caller has made it (one for another kind, sigma or surround scale
+    raises ValueError)."""
     from gridform import compile_cache
-    from gridform.analysis.scores import score_ratemaps
+    from gridform.analysis.scores import SCORER_VERSION, score_ratemaps
     from gridform.errors import check_memory
     from gridform.theory.dynamics import simulate_place_cell_pattern
     from gridform.theory.spectrum import predict
 
-    compile_cache.enable()
     c = config
+    code = (c.kind, float(c.sigma), float(c.surround_scale))
+    given = None if prediction is None else (prediction.kind, prediction.sigma,
+                                             prediction.surround_scale)
+    if given is not None and given != code:
+        raise ValueError(f"prediction is for the code {given}, but the pattern's is {code} "
+                         "(kind, sigma, surround_scale)")
+    compile_cache.enable()
     # the place code on the grid (positions x place cells) and the maps, in float32
     check_memory(4.0 * c.bins**2 * (c.place_cells + 4 * c.n_cells),
                  f"--bins {c.bins} with {c.place_cells} place cells and {c.n_cells} maps")
@@ -57,9 +68,11 @@ def run_pattern(config: PatternConfig, out: Path) -> dict:
         c.surround_scale, c.n_cells, c.steps, c.nonlinearity, c.eta, c.cells)
     seconds = time.perf_counter() - t0
     scores = score_ratemaps(result.ratemaps)
-    pred = predict(c.kind, c.sigma, c.surround_scale)
+    pred = predict(c.kind, c.sigma, c.surround_scale) if prediction is None else prediction
     summary = scores.summary() | {
+        "scorer_version": SCORER_VERSION,
         "predicted_spacing_m": pred.grid_spacing_m,
+        "k_star": pred.k_star,
         "nonlinearity": c.nonlinearity, "cells": c.cells, "kind": c.kind,
         "steps": c.steps, "n_cells": c.n_cells, "seconds": seconds,
         "orthonormality_error": result.orthonormality_error,

@@ -192,8 +192,12 @@ class _HostSide:
 
 def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
           force: bool = False, progress: bool = False,
-          on_step: Callable[[int, float, float], None] | None = None) -> dict[str, Any]:
+          on_step: Callable[[int, float, float], None] | None = None,
+          task: Task | None = None) -> dict[str, Any]:
     """Train and return the final metrics. See the module docstring for determinism.
+
+    ``task``: the task built from ``config`` (:func:`build_task`), when the caller has
+    built it already; one of another config raises ValueError.
 
     Ctrl-C (KeyboardInterrupt) writes a checkpoint of the last finished step and raises
     :class:`TrainingInterrupted`, whose message gives the command that resumes the run.
@@ -201,7 +205,10 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     run = RunDir(run_dir)
     prepare_run_dir(config, run.path, resume, force)
     compile_cache.enable()
-    task = build_task(config)  # before anything is written: bad data files fail here
+    if task is None:
+        task = build_task(config)  # before anything is written: bad data files fail here
+    elif task.config.resolved() != config.resolved():
+        raise ValueError("task was built from another config than the one to train")
     if force:
         run.clear()  # the old network's outputs go with it
     run.path.mkdir(parents=True, exist_ok=True)
