@@ -221,11 +221,10 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     _truncate_metrics(run.metrics_path, start)
     step_fn = task.make_step()
     bar = None
-    if progress:
-        from tqdm import tqdm
+    if progress and start < config.steps:
+        from gridform._io import progress_bar
 
-        bar = tqdm(total=config.steps, initial=start, unit="step", dynamic_ncols=True,
-                   disable=not os.isatty(2))
+        bar = progress_bar(config.steps, initial=start, unit="step", desc="train")
     t0 = time.perf_counter()
     # (step, params, opt_state) in one tuple, replaced by a single assignment: an interrupt
     # can never leave a step count that disagrees with the weights beside it
