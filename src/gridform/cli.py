@@ -487,11 +487,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: 0.1)")
     p.set_defaults(func=cmd_sweep_report)
 
+    from gridform.attractor.cli import add_attractor_command
     from gridform.data.cli import add_data_commands
     from gridform.topology_cli import add_topology_command
     from gridform.training.cli import add_training_commands
 
     add_topology_command(sub)
+    add_attractor_command(sub)
     add_training_commands(sub)
     add_data_commands(sub)
     return parser

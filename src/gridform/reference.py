@@ -41,3 +41,17 @@ RecurrentInit = Literal["uniform", "orthogonal", "identity"]
 
 # analysis defaults that the command line shows
 N_LANDMARKS = 250  # landmarks of the persistent homology (docs/topology.md)
+
+# The continuous-attractor network of Burak & Fiete (2009, PLoS Comput Biol 5:e1000291),
+# periodic network (gridform.attractor). gridform keeps their values except two, whose
+# reasons docs/attractor.md derives: with four shifted directions their gamma = 1.05 beta
+# leaves the uniform state stable (effective gain 0.98 < 1), and lambda_net = 13 puts the
+# kernel's ring between two lattices that a 64 x 64 torus admits, the chosen one
+# stretched by 11%; lambda_net = 12 puts it on a lattice stretched by 3%.
+CAN_SHEET = 64                # neurons per side (B&F: 128)
+CAN_PERIOD_NEURONS = 12.0     # lambda_net, neurons (B&F: 13)
+CAN_GAMMA_RATIO = 1.1         # gamma / beta (B&F: 1.05)
+CAN_SHIFT = 2.0               # l, neurons (B&F)
+CAN_VELOCITY_GAIN = 0.10315   # alpha, s/m (B&F)
+CAN_TAU_S = 0.010             # neural time constant, s (B&F)
+CAN_DT_S = 0.0005             # Euler step, s (B&F)

@@ -15,14 +15,18 @@ MIN_SHUFFLES = 20
 
 def _resolve_source(source: Path) -> tuple[str, Path]:
     """("run", run_dir) or ("ratemaps", npz); a demo directory stands for its network."""
+    from gridform.attractor.run import is_attractor_dir
     from gridform.training.runs import RunDir
 
     if source.is_dir():
+        if is_attractor_dir(source):
+            return "attractor", source
         for cand in (source, source / "train"):
             if RunDir(cand).has_run():
                 return "run", cand
-        raise ValueError(f"{source} is neither a training run (no {RunDir.CONFIG}) nor a "
-                         "demo directory; give a run directory or a ratemaps .npz")
+        raise ValueError(f"{source} is neither a training run (no {RunDir.CONFIG}), a "
+                         "demo directory nor an attractor run; give one of them or a "
+                         "ratemaps .npz")
     if source.suffix == ".npz":
         if not source.exists():
             raise FileNotFoundError(f"ratemaps file not found: {source}")
@@ -51,6 +55,19 @@ def _run_inputs(run_dir: Path, n_batches: int, time_bin: int, min_speed: float):
     return maps, cloud
 
 
+def _attractor_inputs(directory: Path, time_bin: int, min_speed: float):
+    """Ratemaps of an attractor run's recorded neurons and their activity along its path
+    (the sheet's states sampled every 20 ms)."""
+    from gridform.analysis.ratemaps import load_ratemaps
+    from gridform.analysis.topology import activity_point_cloud
+    from gridform.attractor.run import ATTRACTOR_FILES, read_activity
+
+    rates, positions, speeds = read_activity(directory)
+    cloud = activity_point_cloud(rates, positions, speeds, min_speed=min_speed,
+                                 time_bin=time_bin)
+    return load_ratemaps(directory / ATTRACTOR_FILES["ratemaps"]), cloud
+
+
 def run_topology(args) -> dict:
     """Compute, write ``OUT/topology.json`` and ``OUT/topology.png``; return the JSON."""
     from gridform._io import write_json
@@ -75,6 +92,8 @@ def run_topology(args) -> dict:
 
     if kind == "run":
         maps, cloud = _run_inputs(path, args.batches, args.time_bin, args.min_speed)
+    elif kind == "attractor":
+        maps, cloud = _attractor_inputs(path, args.time_bin, args.min_speed)
     else:
         maps, cloud = load_ratemaps(path), None
     with warnings.catch_warnings():
@@ -127,7 +146,8 @@ def add_topology_command(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("source", metavar="SOURCE",
                    help="a training run directory (its activity along fresh trajectories), "
-                        "a demo directory, or a ratemaps .npz (one point per spatial bin)")
+                        "a demo directory, an attractor run (its activity along its path), "
+                        "or a ratemaps .npz (one point per spatial bin)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--seed", type=int, default=0, help="seed of the shuffles and clustering")
     p.add_argument("--shuffles", type=positive(int), default=MIN_SHUFFLES,
