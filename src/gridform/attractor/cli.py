@@ -85,7 +85,7 @@ def _check_theory(config) -> None:
 
 
 def cmd_attractor(args) -> int:
-    from gridform._io import prepare_out_dir
+    from gridform._io import prepare_out_dir, progress_bar
     from gridform.attractor.run import ATTRACTOR_FILES, run_attractor
 
     out = Path(args.out)
@@ -100,11 +100,13 @@ def cmd_attractor(args) -> int:
     _check_theory(config)
     print(f"attractor: {config.sheet} x {config.sheet} sheet, {config.steps:,} steps "
           f"({config.samples * config.sample_dt:g} s of path) -> {out}", flush=True)
-    from tqdm import tqdm
-
-    with tqdm(total=100, desc="path integration", unit="%", dynamic_ncols=True) as bar:
+    total = config.samples
+    bar = progress_bar(total, unit="sample", desc="path integration")
+    try:
         summary = run_attractor(config, out, path,
-                                progress=lambda f: bar.update(round(100 * f) - bar.n))
+                                progress=lambda f: bar.update(round(total * f) - bar.n))
+    finally:
+        bar.close()
     _print(summary)
     return 0
 
