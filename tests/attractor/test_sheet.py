@@ -24,6 +24,7 @@ from gridform.attractor.sheet import (
     recurrent_input_direct,
     run_sheet,
     settle,
+    weights_between,
 )
 from gridform.attractor.theory import (
     effective_gain,
@@ -55,6 +56,8 @@ def test_the_fft_update_equals_the_dense_weights(n, period, shift):
     scale = np.abs(want).max()
     assert np.abs(np.asarray(recurrent_input(p, s)) - want).max() < 1e-5 * scale
     assert np.abs(np.asarray(recurrent_input_direct(p, s)) - want).max() < 1e-5 * scale
+    some = np.array([0, 5, n + 3, n * n - 1])
+    assert np.allclose(weights_between(p, some), dense_weights(p)[np.ix_(some, some)])
 
 
 def test_the_ring_in_closed_form_matches_a_numeric_fft():

@@ -22,10 +22,15 @@ from gridform.analysis.ratemaps import Ratemaps
 
 __all__ = [
     "ConnectivityProfile",
+    "DogFit",
     "Eigenmodes",
+    "alignment",
     "connectivity_profile",
     "eigenmodes",
+    "fit_difference_of_gaussians",
     "lattice_phases",
+    "outgoing_offsets",
+    "radial_fit",
     "silence_units",
 ]
 
@@ -135,6 +140,143 @@ def connectivity_profile(w_rec: np.ndarray, phases: np.ndarray, spacing_m: float
         else float("nan")
     return ConnectivityProfile(mean, counts, edges, 0.5 * (r_edges[1:] + r_edges[:-1]),
                                radial, centre, surround, centre_r, float(spacing_m), n)
+
+
+@dataclass(frozen=True)
+class DogFit:
+    """A difference of Gaussians fitted to a radial profile:
+    ``w(r) = offset + centre exp(-r^2 / 2 a^2) - surround exp(-r^2 / 2 b^2)``, ``a < b``.
+
+    ``correlation`` is Pearson's r between the profile and the fit, over the bins where
+    the profile is finite; ``fitted`` the fit on those bins (NaN elsewhere).
+    """
+
+    offset: float
+    centre: float
+    surround: float
+    centre_width: float
+    surround_width: float
+    correlation: float
+    fitted: np.ndarray
+
+    @property
+    def is_centre_surround(self) -> bool:
+        """Both Gaussians present: a positive centre on a negative surround."""
+        return bool(self.centre > 0 and self.surround > 0)
+
+
+def fit_difference_of_gaussians(radius, weight, starts: int = 6) -> DogFit:
+    """Least-squares fit of :class:`DogFit` to ``weight`` (bins,) at ``radius`` (bins,),
+    amplitudes >= 0 and widths ``0 < a < b`` (bounded, several starts; the best kept).
+    Fewer than 5 finite bins, or a flat profile, gives NaN correlation."""
+    from scipy.optimize import least_squares
+
+    r = np.asarray(radius, float)
+    w = np.asarray(weight, float)
+    ok = np.isfinite(w) & np.isfinite(r)
+    nan = np.full(r.shape, np.nan)
+    if ok.sum() < 5 or np.ptp(w[ok]) == 0:
+        return DogFit(*(float("nan"),) * 6, nan)
+    rr, ww = r[ok], w[ok]
+    span, top = float(np.ptp(ww)), float(rr.max())
+
+    def model(q, x):
+        c, amp_a, amp_b, a, extra = q
+        return c + amp_a * np.exp(-x**2 / (2 * a**2)) - amp_b * np.exp(-x**2 / (2 * (a + extra)**2))
+
+    best = None
+    lo = [-np.inf, 0.0, 0.0, 1e-3 * top, 1e-3 * top]
+    hi = [np.inf, 20 * span, 20 * span, 2 * top, 4 * top]
+    for i in range(starts):
+        a0 = top * (0.1 + 0.5 * i / starts)
+        q0 = [float(ww[-1]), span, span / 2, a0, a0]
+        fit = least_squares(lambda q: model(q, rr) - ww, q0, bounds=(lo, hi))
+        if best is None or fit.cost < best.cost:
+            best = fit
+    c, amp_a, amp_b, a, extra = best.x
+    f = model(best.x, rr)
+    corr = float(np.corrcoef(ww, f)[0, 1]) if np.ptp(f) > 0 else float("nan")
+    fitted = nan.copy()
+    fitted[ok] = f
+    return DogFit(float(c), float(amp_a), float(amp_b), float(a), float(a + extra), corr,
+                  fitted)
+
+
+def _periodic_smooth(a: np.ndarray, sigma_bins: float) -> np.ndarray:
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(a, sigma_bins, mode="wrap")
+
+
+def radial_fit(profile: ConnectivityProfile, orientation_deg: float) -> DogFit:
+    """The best radial difference of Gaussians through the 2-D phase-sorted weights.
+
+    Each bin of ``profile.mean_weight`` sits at the spatial distance its phase
+    displacement stands for on the hexagonal torus; :func:`fit_difference_of_gaussians`
+    is fitted to the bins against that distance, and ``correlation`` is Pearson's r
+    between the bins and the fit: how much of the 2-D structure a centre-surround kernel
+    of distance alone explains (about 0 for phase-shuffled units, whose map is noise).
+    """
+    edges = profile.phase_edges
+    c = 0.5 * (edges[1:] + edges[:-1])
+    d = np.stack(np.meshgrid(c, c), -1).reshape(-1, 2)  # (phi_x, phi_y) per bin, row-major
+    shifts = np.array([[a, b] for a in (-1, 0, 1) for b in (-1, 0, 1)], float) * 2 * np.pi
+    inv = -np.linalg.inv(_wave_vectors(profile.spacing_m, orientation_deg)).T
+    r = np.min(np.hypot(*np.moveaxis((d[:, None, :] + shifts[None]) @ inv, -1, 0)), axis=1)
+    w = profile.mean_weight.reshape(-1)
+    order = np.argsort(r)
+    fit = fit_difference_of_gaussians(r[order], w[order])
+    fitted = np.full(w.shape, np.nan)
+    fitted[order] = fit.fitted
+    return DogFit(fit.offset, fit.centre, fit.surround, fit.centre_width,
+                  fit.surround_width, fit.correlation, fitted.reshape(profile.mean_weight.shape))
+
+
+def outgoing_offsets(w_rec: np.ndarray, phases: np.ndarray, spacing_m: float,
+                     orientation_deg: float, bins: int = 15) -> np.ndarray:
+    """(n, 2) spatial shift (m) of each unit's outgoing weights on the neural sheet,
+    relative to the population's kernel.
+
+    The population kernel ``K(dphi)`` is the phase-sorted mean weight
+    (:func:`connectivity_profile`, smoothed over one bin on the torus). If unit ``i``'s
+    outgoing weights ``W[i, j]`` (the convention of gridform.models) follow the kernel
+    shifted by ``delta_i``, ``W[i, j] - K(dphi_ij) ~ -delta_i . grad K(dphi_ij)`` to first
+    order, so ``delta_i`` is the least-squares regression of the residuals on
+    ``-grad K`` over the unit's partners; a phase shift is turned into a spatial one
+    through the lattice (a translation ``dx`` turns the phases by ``-k . dx``). A
+    continuous attractor's units project ahead along their preferred direction (Burak &
+    Fiete 2009), so these shifts point along each unit's velocity preference.
+    """
+    w = np.asarray(w_rec, dtype=np.float64)
+    ph = np.asarray(phases, dtype=np.float64)
+    n = ph.shape[0]
+    prof = connectivity_profile(w, ph, spacing_m, orientation_deg, bins=bins)
+    k = np.where(np.isfinite(prof.mean_weight), prof.mean_weight,
+                 np.nanmean(prof.mean_weight))
+    k = _periodic_smooth(k, 1.0)
+    step = 2 * np.pi / bins
+    grad_x = (np.roll(k, -1, axis=1) - np.roll(k, 1, axis=1)) / (2 * step)  # d/dphi_x
+    grad_y = (np.roll(k, -1, axis=0) - np.roll(k, 1, axis=0)) / (2 * step)
+    dphi = (ph[None, :, :] - ph[:, None, :] + np.pi) % (2 * np.pi) - np.pi
+    ix = np.clip(((dphi[..., 0] + np.pi) / step).astype(int), 0, bins - 1)
+    iy = np.clip(((dphi[..., 1] + np.pi) / step).astype(int), 0, bins - 1)
+    resid = w - k[iy, ix]
+    g = -np.stack([grad_x[iy, ix], grad_y[iy, ix]], -1)  # (i, j, 2)
+    off = ~np.eye(n, dtype=bool)
+    delta = np.full((n, 2), np.nan)
+    for i in range(n):
+        gi, ri = g[i][off[i]], resid[i][off[i]]
+        if np.linalg.matrix_rank(gi) == 2:
+            delta[i] = np.linalg.lstsq(gi, ri, rcond=None)[0]
+    return delta @ (-np.linalg.inv(_wave_vectors(spacing_m, orientation_deg)).T)
+
+
+def alignment(angles_a, angles_b) -> float:
+    """Mean cosine of the angle between paired directions (radians): 1 when every pair
+    agrees, 0 for unrelated directions, -1 when opposite. NaN pairs are left out."""
+    a, b = np.asarray(angles_a, float), np.asarray(angles_b, float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(np.mean(np.cos(a[ok] - b[ok]))) if ok.any() else float("nan")
 
 
 @dataclass(frozen=True)

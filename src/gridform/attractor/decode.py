@@ -129,8 +129,12 @@ class DriftCalibration:
     speed: float
 
     def to_position(self, translation) -> np.ndarray:
-        """(samples, 2) displacement (m) that a translation (samples, 2) in neurons codes."""
-        return np.linalg.solve(self.matrix, np.asarray(translation, float).T).T
+        """(samples, 2) displacement (m) that a translation (samples, 2) in neurons codes;
+        NaN when the pattern does not move with the animal (a velocity gain of 0)."""
+        u = np.asarray(translation, float)
+        if not self.neurons_per_metre > 1e-6:
+            return np.full(u.shape, np.nan)
+        return np.linalg.solve(self.matrix, u.T).T
 
 
 def calibrate_drift(params: SheetParams, state, wavevectors, speed: float = 0.25,

@@ -306,7 +306,9 @@ def summarise(result: AttractorResult, maps, scores) -> dict:
     s60 = np.nan_to_num(scores.score_60, nan=-np.inf)
     strong = s60 > 0.8
     spacing = float(np.median(scores.spacing_m[strong])) if strong.any() else math.nan
-    predicted = th.lattice_spacing_neurons / drift.neurons_per_metre
+    # a pattern that does not drift with the animal codes no position: no spacing
+    predicted = th.lattice_spacing_neurons / drift.neurons_per_metre \
+        if drift.neurons_per_metre > 1e-6 else math.inf
     err = result.error_m
     summary = {
         "kind": KIND, "sheet": c.sheet, "period_neurons": c.period_neurons,
@@ -329,7 +331,7 @@ def summarise(result: AttractorResult, maps, scores) -> dict:
         "n_recorded": int(result.neurons.size),
         "pi_error_median_m": float(np.median(err)),
         "pi_error_final_m": float(err[-1]),
-        "pi_error_max_m": float(err.max()),
+        "pi_error_max_m": float(np.max(err)),
         "steps": c.steps, "dt": c.dt, "duration_s": c.samples * c.sample_dt,
         "mean_speed_m_s": float(np.mean(result.path.speeds)),
         "path_source": result.path.source, "bins": c.bins, "seed": c.seed,

@@ -42,7 +42,7 @@ from gridform.reference import (
 
 __all__ = ["DIRECTION_ANGLES", "SheetParams", "direction_index", "kernel",
            "kernel_hat", "random_state", "recurrent_input", "recurrent_input_direct",
-           "run_sheet", "settle", "step"]
+           "run_sheet", "settle", "step", "weights_between"]
 
 # east, north, west, south; neuron (row i, column j) takes direction 2 (i % 2) + (j % 2)
 DIRECTION_ANGLES = np.array([0.0, 0.5, 1.0, 1.5]) * np.pi
@@ -199,6 +199,23 @@ def recurrent_input_direct(params: SheetParams, s: jax.Array) -> jax.Array:
     masks = jnp.asarray(np.stack([direction_index(n) == d for d in range(4)]), s.dtype)
     kh = jnp.fft.rfft2(kernel(params))
     return jnp.fft.irfft2(jnp.sum(kh * jnp.fft.rfft2(s[None] * masks), axis=0), s=(n, n))
+
+
+def weights_between(params: SheetParams, neurons) -> np.ndarray:
+    """(k, k) weights among the neurons with flat indices ``neurons``: entry ``[a, b]`` is
+    the weight from neuron ``b`` onto neuron ``a``, ``W0(x_a - x_b - l e_b)`` (the dense
+    matrix the FFT update never builds; for analysis of a subset)."""
+    n = params.n
+    idx = np.asarray(neurons, dtype=np.int64)
+    rows, cols = np.divmod(idx, n)
+    d = direction_index(n).reshape(-1)[idx]
+    ex, ey = np.cos(DIRECTION_ANGLES)[d], np.sin(DIRECTION_ANGLES)[d]
+    sh = float(params.shift)
+    dx = (cols[:, None] - cols[None, :] - sh * ex[None, :] + n / 2) % n - n / 2
+    dy = (rows[:, None] - rows[None, :] - sh * ey[None, :] + n / 2) % n - n / 2
+    r2 = dx**2 + dy**2
+    return float(params.amplitude) * np.exp(-float(params.gamma) * r2) \
+        - np.exp(-float(params.beta) * r2)
 
 
 def _direction_vectors(n: int) -> np.ndarray:
