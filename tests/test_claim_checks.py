@@ -168,3 +168,68 @@ def test_a_null_model_gives_thresholds_for_score_90_and_names_a_bad_variant():
     assert null.threshold(95, "score_90") == pytest.approx(np.percentile(null.scores_90, 95))
     with pytest.raises(ValueError, match="variant must be 'mean', 'minmax' or 'score_90'"):
         null.threshold(95, "score_60")
+
+
+def test_torus_shell_scales_fail_the_hierarchy_check():
+    """Maps whose wavenumbers are the 2.2 m torus's own neighbouring Fourier shells (6.39,
+    8.57, 9.03, 10.30, 11.78 rad/m) used to count as five scales; no gap between them holds
+    two shells that no map took, so they are one scale now."""
+    from gridform.reproduce._common import _shells
+    from gridform.reproduce.multicell import MIN_SCALES, hierarchy
+
+    shells = _shells(44, 2.2)
+    k = np.repeat([shells[np.argmin(abs(shells - v))] for v in (6.39, 8.57, 9.03, 10.30,
+                                                                  11.78)], 3)
+    h = hierarchy(k, np.ones_like(k), shells)
+    assert h.n_scales < MIN_SCALES
+    assert h.shell_gap > 0.1  # the torus's own gaps exceed the tolerance
+
+
+def test_scales_with_empty_shells_between_them_pass_the_hierarchy_check():
+    from gridform.reproduce._common import _shells
+    from gridform.reproduce.multicell import hierarchy
+
+    shells = _shells(260, 13.0)  # shells about 1-2% apart near 5-10 rad/m
+    k = np.array([shells[np.argmin(abs(shells - v))] for v in (5.0, 5.05, 7.0, 7.1, 9.8,
+                                                                9.9)])
+    h = hierarchy(k, np.ones_like(k), shells)
+    assert h.n_scales == 3 and list(h.counts) == [2, 2, 2]
+    np.testing.assert_allclose(h.ratios, [9.85 / 7.05, 7.05 / 5.025], rtol=0.02)
+    # a map the covariance does not drive (energy below 20% of the largest) is no scale
+    k2 = np.append(k, shells[np.argmin(abs(shells - 3.0))])
+    assert hierarchy(k2, np.append(np.ones_like(k), 0.1), shells).n_scales == 3
+    assert hierarchy(k2, np.ones_like(k2), shells).n_scales == 4
+    with pytest.raises(ValueError, match="k and energy"):
+        hierarchy(k, np.ones(2), shells)
+
+
+def test_mode_order_reads_falling_power_and_not_a_shuffle():
+    from gridform.reproduce.multicell import ORDER_BAR, mode_order
+
+    k_star = 10.0
+    k = np.linspace(10.0, 6.0, 40)  # maps move away from the ring in order
+
+    def power(x):
+        return np.exp(-((x - k_star) ** 2))
+
+    order = mode_order(k, np.ones_like(k), k_star, power)
+    assert order.rho == pytest.approx(-1.0) and order.below > 0 and order.above == 0
+    shuffled = mode_order(np.random.default_rng(0).permutation(k), np.ones_like(k), k_star,
+                          power)
+    assert shuffled.rho > ORDER_BAR
+
+
+def test_a_sharp_ring_spectrum_peaks_on_its_ring_only():
+    from gridform.environment import Box
+    from gridform.theory.dynamics import CovarianceOperator
+
+    box = Box(4.4, 4.4, "periodic")
+    op = CovarianceOperator.ring(box, 66, 9.8, 0.3)
+    f = 2 * np.pi * np.fft.fftfreq(66, d=4.4 / 66)
+    k = np.hypot(*np.meshgrid(f, f))
+    assert op.multipliers.max() == pytest.approx(1.0) and op.multipliers[0, 0] == 0
+    assert op.multipliers[np.abs(k - 9.8) > 1.5].max() < 1e-5
+    with pytest.raises(ValueError, match="periodic"):
+        CovarianceOperator.ring(Box(4.4, 4.4, "walls"), 66, 9.8, 0.3)
+    with pytest.raises(ValueError, match="width"):
+        CovarianceOperator.ring(box, 66, 9.8, 0.0)

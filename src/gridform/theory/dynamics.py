@@ -106,6 +106,27 @@ class CovarianceOperator:
             mult = _padded_multipliers(circ[rows][:, cols], n_y, n_x)
         return cls(box, n_x, n_y, mult / np.abs(mult).max())
 
+    @classmethod
+    def ring(cls, box: Box, bins: int | tuple[int, int], k_ring: float,
+             width: float) -> CovarianceOperator:
+        """A spectrum with one sharp ring and nothing else, on a torus:
+        ``Sigma~(k) = exp(-(|k| - k_ring)^2 / (2 width^2))`` (rad/m), DC removed.
+
+        No mode off the ring has appreciable power, so the dynamics have no lower modes
+        to move to: the negative control of a hierarchy of scales.
+        """
+        if not box.periodic:
+            raise ValueError("a ring spectrum is defined on a periodic box only")
+        if not (np.isfinite(k_ring) and k_ring > 0):
+            raise ValueError(f"k_ring must be positive (rad/m), got {k_ring!r}")
+        if not (np.isfinite(width) and width > 0):
+            raise ValueError(f"width must be positive (rad/m), got {width!r}")
+        n_x, n_y = (bins, bins) if isinstance(bins, int) else bins
+        k = _fft_freqs(n_y, n_x, box.height / n_y, box.width / n_x)
+        mult = np.exp(-((k - k_ring) ** 2) / (2 * width**2))
+        mult[0, 0] = 0.0
+        return cls(box, n_x, n_y, mult / mult.max())
+
     @property
     def padded(self) -> bool:
         return not self.box.periodic
