@@ -233,3 +233,14 @@ def test_a_sharp_ring_spectrum_peaks_on_its_ring_only():
         CovarianceOperator.ring(Box(4.4, 4.4, "walls"), 66, 9.8, 0.3)
     with pytest.raises(ValueError, match="width"):
         CovarianceOperator.ring(box, 66, 9.8, 0.0)
+
+
+def test_the_shuffle_p_value_counts_the_draws_at_or_above():
+    from gridform.reproduce.mechanism import shuffle_p
+
+    null = np.arange(100.0)
+    assert shuffle_p(1000.0, null) == pytest.approx(1 / 101)
+    assert shuffle_p(-1.0, null) == pytest.approx(1.0)
+    assert shuffle_p(89.5, null) == pytest.approx(11 / 101)
+    assert np.isnan(shuffle_p(float("nan"), null))
+    assert np.isnan(shuffle_p(1.0, [np.nan]))

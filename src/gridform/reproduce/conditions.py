@@ -97,6 +97,10 @@ def target_conditions(ctx: _Context) -> list[Claim]:
     err = {k: [s.error_cm for _, s in v] for k, v in runs.items()}
     untrained = {k: _untrained_fractions([load_config(preset, seed=s, **base, **f)
                                           for s in seeds]) for k, f in arms.items()}
+    # every comparison row says when it was made in quick mode: the demo preset's short
+    # training, 3 seeds per arm and no correction over the two comparisons
+    quick = (f" (quick mode: {preset} preset, {len(seeds)} seeds per arm, no correction "
+             "for the two comparisons)") if ctx.quick else ""
     claims = []
     for a, b, text, src in (
             ("ReLU, DoS", "tanh, DoS", "ReLU networks are more grid-like than tanh networks",
@@ -107,7 +111,7 @@ def target_conditions(ctx: _Context) -> list[Claim]:
         p_ctl = _welch_greater(untrained[a], untrained[b])
         worst = max(np.nanmean(err[a]), np.nanmean(err[b]))
         claims.append(Claim(
-            "conditions", text, f"fraction of units > 0.3: {a} > {b}, one-sided Welch "
+            "conditions", text + quick, f"fraction of units > 0.3: {a} > {b}, one-sided Welch "
             f"p < {ALPHA}; both arms decode to < {PATH_INTEGRATES_CM:.0f} cm",
             f"{_mean_sd(frac[a])} vs {_mean_sd(frac[b])}, p = {_fmt(p)} (errors "
             f"{_mean_sd(err[a], False)}, {_mean_sd(err[b], False)})",

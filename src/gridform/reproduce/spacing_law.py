@@ -262,11 +262,13 @@ def spacing_law_claims(ctx: _Context, rows: list[SpacingRow]) -> list[Claim]:
                 f"{fit['n_codes']} codes")
 
     scaling_claim = Claim(
-        "spacing-law", "trained spacing scales as 1/k*: measured = C x predicted^e over the "
+        "spacing-law", "gridform's own hypothesis, not a claim of the paper: trained "
+        "spacing scales as 1/k*, measured = C x predicted^e over the "
         f"sweep's codes ({len(rows)} runs, demo network, 2.2 m walled box)",
         f"|e - 1| <= {SCALING_BAR:.2f} (slope 1 on log axes, within 10%)",
         f"{exponent_text(scaling)}, prefactor C {_fmt(scaling['prefactor'], '.2f')} "
-        f"(m^(1-e))", scales(scaling), "Sorscher et al. 2019: spacing set by the ring k*",
+        f"(m^(1-e))", scales(scaling), "gridform's hypothesis (docs/spacing.md), from "
+        "Sorscher et al. 2019's spacing set by the ring k*; the exponent bar is gridform's",
         scaling["n"], f"seeds {sorted({r.seed for r in rows})}",
         "each run paired with the next code's prediction (sorted by sigma and s, "
         "cyclically), which breaks the pairing and keeps the predictions",
@@ -274,7 +276,8 @@ def spacing_law_claims(ctx: _Context, rows: list[SpacingRow]) -> list[Claim]:
         measurable=is_measured(scaling["exponent"]),
         control_measurable=is_measured(scaling_control["exponent"]))
     return [scaling_claim, Claim(
-        "spacing-law", "the step cost of path integration explains the trained spacing: "
+        "spacing-law", "gridform's own hypothesis, not a claim of the paper: the step cost "
+        "of path integration explains the trained spacing: "
         "the step-cost law, fitted on half the settings, predicts the other half "
         f"({len(rows)} runs, demo network, 2.2 m walled box, 20 bins)",
         f"held-out |corrected - measured| / measured: median <= {MEDIAN_BAR:.0%} and worst "
@@ -282,7 +285,8 @@ def spacing_law_claims(ctx: _Context, rows: list[SpacingRow]) -> list[Claim]:
         f"measured / predicted {_fmt(min(ratio, default=math.nan), '.2f')}-"
         f"{_fmt(max(ratio, default=math.nan), '.2f')}, slope {_fmt(line['slope'], '.2f')}, "
         f"intercept {_fmt(line['intercept'], '+.3f')} m, R^2 {_fmt(line['r2'], '.2f')}",
-        ok, "Sorscher et al. 2019, grid spacing; the law of docs/spacing.md", n_measured,
+        ok, "gridform's hypothesis: the step-cost law of docs/spacing.md (not in the paper)",
+        n_measured,
         f"{int(sum(r.held_out for r in rows))} held-out runs", "a constant factor: the same "
         "law without the step cost (offset only), fitted on the same rows",
         text_constant + ("" if offset is None else
