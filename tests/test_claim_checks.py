@@ -244,3 +244,20 @@ def test_the_shuffle_p_value_counts_the_draws_at_or_above():
     assert shuffle_p(89.5, null) == pytest.approx(11 / 101)
     assert np.isnan(shuffle_p(float("nan"), null))
     assert np.isnan(shuffle_p(1.0, [np.nan]))
+
+
+def test_sklearn_nmf_refuses_a_negative_code_and_returns_nonnegative_maps():
+    pytest.importorskip("sklearn")
+    import jax
+
+    from gridform.environment import Box
+    from gridform.place_cells import PlaceCells
+    from gridform.theory.one_layer import sklearn_nmf_maps
+
+    box = Box(2.2, 2.2, "walls")
+    pc = PlaceCells.random(jax.random.key(0), 64, box, kind="dos")
+    maps = sklearn_nmf_maps(pc, k=4, bins=16, seed=0, max_iter=200)
+    assert maps.rates.shape == (4, 16, 16) and (maps.rates >= 0).all()
+    dog = PlaceCells.random(jax.random.key(0), 64, box, kind="dog")
+    with pytest.raises(ValueError, match="nonnegative code"):
+        sklearn_nmf_maps(dog, k=4, bins=16)
