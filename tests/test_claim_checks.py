@@ -246,6 +246,31 @@ def test_the_shuffle_p_value_counts_the_draws_at_or_above():
     assert np.isnan(shuffle_p(1.0, [np.nan]))
 
 
+def test_literature_thresholds_are_reported_in_both_variants():
+    from gridform.analysis.scores import GridScores
+    from gridform.reproduce.pattern import threshold_table
+
+    s = np.array([0.2, 0.35, 0.5, 0.9, 1.2, np.nan])
+    m = np.array([0.0, 0.0, 0.4, 0.4, 0.4, 0.4])
+    nan = np.full(6, np.nan)
+    sc = GridScores(s, m, nan, nan, nan, nan, nan, nan, nan, nan)
+    assert threshold_table(sc) == ("above 0.3/0.37/0.8/1.15: mean variant 67%, 50%, 33%, "
+                                   "17%, min-max variant 67%, 67%, 0%, 0%")
+
+
+@pytest.mark.parametrize("kind, peak", [("dos", 9.81), ("gaussian", 2 * np.pi / 3.3)])
+def test_random_field_targets_carry_their_spectrum(kind, peak):
+    from gridform.environment import Box
+    from gridform.reproduce.pattern import random_field_operator
+
+    op = random_field_operator(kind, Box(3.3, 3.3, "periodic"), 60, 256, 0)
+    f = 2 * np.pi * np.fft.fftfreq(60, d=3.3 / 60)
+    k = np.hypot(*np.meshgrid(f, f))
+    ring = np.bincount(np.round(k / f[1]).astype(int).ravel(), op.multipliers.ravel())
+    ring /= np.bincount(np.round(k / f[1]).astype(int).ravel())
+    assert np.argmax(ring) * f[1] == pytest.approx(peak, rel=0.12)
+
+
 def test_sklearn_nmf_refuses_a_negative_code_and_returns_nonnegative_maps():
     pytest.importorskip("sklearn")
     import jax
