@@ -11,8 +11,9 @@ import numpy as np
 
 from gridform.analysis.ratemaps import Ratemaps
 
-__all__ = ["plot_autocorrelograms", "plot_ratemap_spectrum", "plot_ratemaps",
-           "plot_score_histograms", "plot_spectrum", "plot_topology", "save_figure"]
+__all__ = ["plot_attractor_run", "plot_autocorrelograms", "plot_ratemap_spectrum",
+           "plot_ratemaps", "plot_score_histograms", "plot_sheet", "plot_sheet_gain",
+           "plot_spectrum", "plot_topology", "save_figure"]
 
 
 def plot_ratemaps(maps: Ratemaps, scores=None, cells=None, ncols: int = 8, title: str = "",
@@ -302,4 +303,60 @@ def plot_ratemap_spectrum(maps: Ratemaps, active, k_star: float | None = None):
     lim = 3 * k_star if k_star else kx.max()
     ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="k_x (rad/m)", ylabel="k_y (rad/m)",
            title="ratemaps' 2-D power spectrum", aspect="equal")
+    return fig
+
+
+def plot_sheet_gain(params, ax=None):
+    """The attractor kernel's gain about the uniform state: ``W^(k)`` (no shifts) and the
+    effective ``G(k) = W^(k) J0(k l)``, the threshold 1 and the ring ``k*``."""
+    from gridform.attractor.theory import effective_gain, kernel_spectrum, sheet_theory
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 3))
+    th = sheet_theory(params)
+    k = np.linspace(0, max(1.0, 3 * th.k_star), 400)
+    ax.plot(k, kernel_spectrum(k, params), color="C7", lw=1, label="kernel W^(k)")
+    ax.plot(k, effective_gain(k, params), color="C0", label="with shifts, G(k)")
+    ax.axhline(1, color="k", lw=0.6, ls=":", label="pattern threshold G = 1")
+    ax.axvline(th.k_star, color="C3", ls="--", lw=1,
+               label=f"k* = {th.k_star:.3f} rad/neuron ({th.period_neurons:.1f} neurons)")
+    top = max(2.0, 1.2 * th.ring_gain)
+    ax.set(xlabel="wavenumber |k| (rad/neuron)", ylabel="gain", ylim=(-0.5, top),
+           title="the sheet's ring")
+    ax.legend(fontsize=6)
+    return ax.figure
+
+
+def plot_sheet(state, ax=None, title: str = "the sheet's activity"):
+    """An (n, n) sheet state (x along columns)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.2, 3))
+    im = ax.imshow(np.asarray(state), origin="lower", cmap="viridis")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, label="rate")
+    ax.set(xlabel="neuron (x)", ylabel="neuron (y)", title=title)
+    return ax.figure
+
+
+def plot_attractor_run(summary: dict, params, state, maps: Ratemaps, scores,
+                       times_s, error_m):
+    """One attractor run: the kernel's gain and ring, the sheet, the most grid-like
+    recorded neurons, and the path-integration error along the path."""
+    fig = plt.figure(figsize=(14, 6))
+    gs = fig.add_gridspec(2, 6, hspace=0.45, wspace=1.1)
+    plot_sheet_gain(params, fig.add_subplot(gs[0, :2]))
+    plot_sheet(state, fig.add_subplot(gs[0, 2:4]),
+               f"the sheet: period {summary['sheet_period_measured']:.2f} neurons")
+    ax = fig.add_subplot(gs[0, 4:])
+    ax.plot(times_s, 100 * np.asarray(error_m))
+    ax.set(xlabel="time (s)", ylabel="error (cm)",
+           title="path integration: decoded - true position")
+    s = np.nan_to_num(scores.score_60, nan=-9)
+    order = np.argsort(-s)[:6]
+    plot_ratemaps(maps, scores, cells=order, axes=np.array(
+        [fig.add_subplot(gs[1, c]) for c in range(6)]))
+    fig.suptitle(
+        f"continuous attractor, {summary['sheet']} x {summary['sheet']} sheet: "
+        f"{summary['frac_above_0.8']:.0%} of {summary['n_recorded']} neurons above 0.8, "
+        f"spacing {summary['spacing_measured_m']:.3f} m (predicted "
+        f"{summary['spacing_predicted_m']:.3f} m)", fontsize=10)
     return fig

@@ -25,7 +25,7 @@ from gridform.training.runs import RunDir, Summary
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SECTIONS", "find_pattern", "find_run", "write_report"]
+__all__ = ["SECTIONS", "find_pattern", "find_run", "save_attractor_figure", "write_report"]
 
 SECTIONS = ("claims", "ratemaps", "pattern", "training", "topology", "theory", "config")
 
@@ -203,11 +203,75 @@ def _run_claims(summary: Summary) -> list[tuple]:
     ]
 
 
+ATTRACTOR_FIGURE = "attractor.png"
+
+
+def save_attractor_figure(directory: Path) -> Path:
+    """Draw ``DIR/attractor.png`` from what an attractor directory saved."""
+    from gridform.analysis.ratemaps import load_ratemaps
+    from gridform.analysis.scores import GridScores
+    from gridform.attractor.run import ATTRACTOR_FILES, read_attractor
+    from gridform.plotting import plot_attractor_run, save_figure
+
+    saved = read_attractor(directory)
+    fig = plot_attractor_run(saved.summary, saved.config.params, saved.settled,
+                             load_ratemaps(directory / ATTRACTOR_FILES["ratemaps"]),
+                             GridScores.load(directory / ATTRACTOR_FILES["scores"]),
+                             saved.times_s, saved.error_m)
+    return save_figure(fig, directory / ATTRACTOR_FIGURE)
+
+
+def _attractor_section(directory: Path) -> Section:
+    """An attractor run's numbers beside the sheet's theory, and its figures."""
+    from gridform.attractor.run import read_attractor
+
+    sec = Section("attractor", "Continuous-attractor network")
+    s = read_attractor(directory).summary
+
+    def pct(v):
+        return "" if v is None else f"{v:.0%}"
+
+    sec.add(f"Burak & Fiete's network on a {s['sheet']} x {s['sheet']} periodic sheet "
+            f"(lambda_net {s['period_neurons']:g}, gamma / beta {s['gamma_ratio']:g}, velocity "
+            f"gain {s['velocity_gain']:g} s/m) path-integrating {s['duration_s']:g} s of "
+            f"path; {s['n_recorded']} neurons recorded.")
+    sec.add(table([
+        ("sheet period, kernel ring / measured (neurons)",
+         f"{s['sheet_period_predicted']:.2f} / {s['sheet_period_measured']:.2f}"),
+        ("effective gain of the ring (a pattern needs > 1)", f"{s['effective_gain']:.3f}"),
+        ("drift of the pattern (neurons per metre)", f"{s['drift_neurons_per_m']:.1f}"),
+        ("grid spacing, predicted / measured (m)",
+         f"{s['spacing_predicted_m']:.3f} / {s['spacing_measured_m']:.3f}"),
+        ("neurons above 0.3 / 0.8", f"{pct(s['frac_above_0.3'])} / "
+                                    f"{pct(s['frac_above_0.8'])}"),
+        ("orientation spread (deg)", s.get("orientation_spread_deg")),
+        ("modules; torus", f"{s.get('n_modules')}; {s.get('torus')}"),
+        ("path-integration error, median / final (cm)",
+         f"{100 * s['pi_error_median_m']:.2f} / {100 * s['pi_error_final_m']:.2f}")],
+        ("attractor", "value")))
+    fig = directory / ATTRACTOR_FIGURE
+    sec.add(figure(fig if fig.exists() else save_attractor_figure(directory),
+                   "the kernel's gain and ring, the sheet, the path-integration error and "
+                   "the most grid-like recorded neurons"))
+    for f in _ratemap_figures(directory, s.get("scorer_version"), s["spacing_predicted_m"],
+                              None, what="neurons"):
+        sec.add(figure(f))
+    return sec
+
+
 def write_report(directory: str | Path, out: str | Path | None = None) -> Path:
-    """Write ``report.html`` for a run, demo or reproduce directory; return its path."""
+    """Write ``report.html`` for a run, demo, attractor or reproduce directory; return its
+    path."""
+    from gridform.attractor.run import is_attractor_dir
+
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"not a directory: {directory}")
+    if is_attractor_dir(directory):
+        out = directory / RunDir.REPORT if out is None else Path(out)
+        return write_page(out, f"gridform report: {directory.name or directory}",
+                          [_attractor_section(directory),
+                           _topology_section(directory, None)])
     run = find_run(directory)
     pattern = find_pattern(directory)
     claims_csv = directory / "claims.csv"

@@ -217,10 +217,69 @@ def draw_spacing_law(*, rows, line):
     return fig
 
 
+def draw_attractor(*, params, theory, state, maps, summary, rnn_maps, rnn_best, profile):
+    """The figure of the ``attractor`` target: the two halves side by side. Top, the
+    attractor: its kernel's ring, the sheet's pattern, a recorded neuron's map. Bottom, the
+    trained network: the place-cell covariance's ring, its most grid-like unit, and its
+    phase-sorted connectivity."""
+    from gridform.plotting import plot_sheet, plot_sheet_gain
+    from gridform.theory.spectrum import predict
+
+    fig, ax = plt.subplots(2, 3, figsize=(13, 8))
+    plot_sheet_gain(params, ax[0, 0])
+    plot_sheet(state, ax[0, 1], f"the sheet: period {summary['sheet_period_measured']:.2f} "
+                                f"neurons (ring: {theory.period_neurons:.2f})")
+    s = np.nan_to_num(_scores_of(maps), nan=-9)
+    best = int(np.argmax(s))
+    sac = autocorrelogram(maps.rates[best:best + 1])[0]
+    w, h = maps.width, maps.height
+    ax[0, 2].imshow(sac, origin="lower", cmap="jet", extent=[-w, w, -h, h])
+    ax[0, 2].set(xlabel="lag x (m)", ylabel="lag y (m)")
+    ax[0, 2].set_title(f"a recorded neuron's autocorrelogram (score {s[best]:.2f}): spacing "
+                       f"{summary['spacing_measured_m']:.3f} m, predicted "
+                       f"{summary['spacing_predicted_m']:.3f} m", fontsize=8)
+    pred = predict("dos", SIGMA_M, SURROUND_SCALE)
+    k = np.linspace(0, 4 * pred.k_star, 400)
+    power = tuning_power_spectrum(k, "dos", SIGMA_M, SURROUND_SCALE)
+    ax[1, 0].plot(k, power / power.max(), color="C0", label="place-cell tuning power")
+    ax[1, 0].axvline(pred.k_star, color="C3", ls="--", lw=1,
+                     label=f"k* = {pred.k_star:.2f} rad/m ({pred.grid_spacing_m:.3f} m)")
+    ax[1, 0].set(xlabel="wavenumber |k| (rad/m)", ylabel="power (normalised)",
+                 title="the place code's ring")
+    ax[1, 0].legend(fontsize=6)
+    plot_ratemaps(rnn_maps, None, cells=[rnn_best], axes=np.array([ax[1, 1]]))
+    ax[1, 1].set_title("trained network: its most grid-like unit", fontsize=8)
+    if profile is not None:
+        v = np.nanmax(np.abs(profile.mean_weight))
+        im = ax[1, 2].imshow(profile.mean_weight, origin="lower", cmap="RdBu_r", vmin=-v,
+                             vmax=v, extent=[-180, 180, -180, 180])
+        fig.colorbar(im, ax=ax[1, 2], fraction=0.046)
+        ax[1, 2].set(xlabel="phase difference 1 (deg)", ylabel="phase difference 2 (deg)",
+                     title="trained W sorted by phase")
+    else:
+        ax[1, 2].axis("off")
+    fig.suptitle("the same mathematics on both sides: a ring in a spectrum sets the period "
+                 "(top: the hand-tuned attractor, on its sheet; bottom: the trained network, "
+                 "in space)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _scores_of(maps) -> np.ndarray:
+    import warnings
+
+    from gridform.analysis.scores import score_ratemaps
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return score_ratemaps(maps).score_60
+
+
 FIGURES: dict[str, Callable[..., Any]] = {
     "spectrum": draw_spectrum, "pattern": draw_pattern, "multicell": draw_multicell,
     "one-layer": draw_one_layer, "rnn": draw_rnn, "conditions": draw_conditions,
     "mechanism": draw_mechanism, "topology": draw_topology, "spacing-law": draw_spacing_law,
+    "attractor": draw_attractor,
 }
 
 

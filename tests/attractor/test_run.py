@@ -26,7 +26,7 @@ def small_run(tmp_path_factory):
     """A 60 s path in a 1.1 m box: a quarter of the default box, so the short path covers
     it, at bins of 9 cm (4.8 bins a period)."""
     out = tmp_path_factory.mktemp("attractor")
-    config = AttractorConfig(duration=60.0, width=1.1, bins=12, record=48, seed=2)
+    config = AttractorConfig(duration=60.0, width=1.1, bins=12, record=128, seed=2)
     return out, run_attractor(config, out)
 
 
@@ -39,7 +39,7 @@ def test_the_run_writes_its_files_and_every_summary_key(small_run):
     assert summary["steps"] == 120_000 and summary["dt"] == 0.0005
     assert is_attractor_dir(out) and not is_attractor_dir(out / "missing")
     rates, positions, speeds = read_activity(out)
-    assert rates.shape == (3000, 48) and positions.shape == (3000, 2)
+    assert rates.shape == (3000, 128) and positions.shape == (3000, 2)
     assert np.all(np.abs(positions) <= 0.55 + 1e-6)
     assert speeds.mean() == pytest.approx(0.25, rel=0.1)
 
@@ -120,3 +120,23 @@ def test_a_recorded_trajectory_is_path_integrated(tmp_path, capsys):
     assert main(["attractor", "--out", str(tmp_path / "r2"), "--trajectory", str(f),
                  "--duration", "100"]) == 2
     assert "lasts" in capsys.readouterr().err
+
+
+def test_report_reads_an_attractor_directory(small_run, tmp_path):
+    out, _ = small_run
+    page = tmp_path / "r.html"
+    assert main(["report", str(out), "--out", str(page)]) == 0
+    html = page.read_text()
+    assert 'id="attractor"' in html and "Continuous-attractor network" in html
+    assert html.count("data:image/png;base64") >= 5  # the run's figure and the ratemaps'
+
+
+def test_topology_finds_the_sheet_a_torus_from_its_activity(small_run, tmp_path):
+    """The network is a torus by construction: the activity-mode test must say so (with
+    128 neurons; 48 leave spurious loops, Betti (1, 4, 1))."""
+    out, _ = small_run
+    topo = tmp_path / "topo"
+    assert main(["topology", str(out), "--out", str(topo)]) == 0
+    t = json.loads((topo / "topology.json").read_text())
+    assert t["n_modules"] == 1 and t["torus"] is True
+    assert t["modules"][0]["betti"] == [1, 2, 1]

@@ -107,6 +107,9 @@ def cmd_attractor(args) -> int:
                                 progress=lambda f: bar.update(round(total * f) - bar.n))
     finally:
         bar.close()
+    from gridform.report import save_attractor_figure
+
+    save_attractor_figure(out)
     _print(summary)
     return 0
 

@@ -33,8 +33,8 @@ from gridform.reference import (
 )
 
 __all__ = ["ATTRACTOR_FILES", "AttractorConfig", "AttractorPath", "AttractorResult",
-           "is_attractor_dir", "read_activity", "run_attractor", "simulate_attractor",
-           "simulated_path"]
+           "SavedAttractor", "is_attractor_dir", "read_activity", "read_attractor",
+           "run_attractor", "simulate_attractor", "simulated_path"]
 
 log = logging.getLogger(__name__)
 
@@ -302,6 +302,8 @@ def _population(maps, scores) -> dict:
 
 def summarise(result: AttractorResult, maps, scores) -> dict:
     """The ``summary.json`` of a result (keys in docs/attractor.md)."""
+    from gridform.analysis.scores import SCORER_VERSION
+
     c, th, pat, drift = result.config, result.theory, result.pattern, result.drift
     s60 = np.nan_to_num(scores.score_60, nan=-np.inf)
     strong = s60 > 0.8
@@ -336,6 +338,7 @@ def summarise(result: AttractorResult, maps, scores) -> dict:
         "mean_speed_m_s": float(np.mean(result.path.speeds)),
         "path_source": result.path.source, "bins": c.bins, "seed": c.seed,
         "seconds": result.seconds, "config": asdict(c),
+        "scorer_version": SCORER_VERSION,
     }
     return summary | _population(maps, scores)
 
@@ -386,6 +389,35 @@ def run_attractor(config: AttractorConfig, out: str | Path,
     _write_path_csv(out / ATTRACTOR_FILES["path"], result, max(1, round(0.5 / p.dt)))
     write_json(out / ATTRACTOR_FILES["summary"], summary)
     return summary
+
+
+@dataclass(frozen=True, eq=False)
+class SavedAttractor:
+    """What an attractor directory holds, read back (see :func:`read_attractor`)."""
+
+    summary: dict
+    config: AttractorConfig
+    settled: np.ndarray          # (n, n) the sheet before the path
+    times_s: np.ndarray          # (rows,) of path_integration.csv
+    error_m: np.ndarray          # (rows,)
+
+
+def read_attractor(directory: str | Path) -> SavedAttractor:
+    """The summary, config, sheet and path-integration error of an attractor directory."""
+    import json
+
+    d = Path(directory)
+    if not is_attractor_dir(d):
+        raise FileNotFoundError(f"{d} holds no attractor run (gridform attractor)")
+    summary = json.loads((d / ATTRACTOR_FILES["summary"]).read_text())
+    known = set(AttractorConfig.__dataclass_fields__)
+    config = AttractorConfig(**{k: v for k, v in summary.get("config", {}).items()
+                                if k in known})
+    with np.load(d / ATTRACTOR_FILES["sheet"], allow_pickle=False) as z:
+        settled = np.asarray(z["settled"])
+    table = np.genfromtxt(d / ATTRACTOR_FILES["path"], delimiter=",", names=True, ndmin=1)
+    return SavedAttractor(summary, config, settled, np.asarray(table["t_s"]),
+                          np.asarray(table["error_m"]))
 
 
 def is_attractor_dir(directory: str | Path) -> bool:

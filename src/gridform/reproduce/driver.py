@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gridform.reproduce._common import _Context
+from gridform.reproduce.attractor import target_attractor
 from gridform.reproduce.claims import Claim, _write_claims
 from gridform.reproduce.conditions import target_conditions
 from gridform.reproduce.mechanism import target_mechanism
@@ -21,7 +22,7 @@ from gridform.reproduce.spectrum import target_spectrum
 from gridform.reproduce.topology import target_topology
 
 TARGETS = ("spectrum", "pattern", "multicell", "one-layer", "rnn", "conditions", "mechanism",
-           "topology")
+           "topology", "attractor")
 
 # targets that run only when named: each trains a sweep of its own
 EXTRA_TARGETS = ("spacing-law",)
@@ -36,6 +37,7 @@ TARGET_FUNCTIONS: dict[str, Callable[[_Context], list[Claim]]] = {
     "conditions": target_conditions,
     "mechanism": target_mechanism,
     "topology": target_topology,
+    "attractor": target_attractor,
     "spacing-law": target_spacing_law,
 }
 
@@ -88,6 +90,6 @@ def reproduce(targets: list[str] | None, out: str | Path, quick: bool = True,
         "targets": names, "quick": quick, "seed": seed, "seconds": timings,
         "run": None if "rnn_run" not in ctx.details else str(ctx.details["rnn_run"][0]),
         "details": {k: v for k, v in ctx.details.items()
-                    if k not in ("rnn_run", "rnn_maps", "untrained")},
+                    if k not in ("rnn_run", "rnn_maps", "untrained", "attractor_runs")},
         "claims": [asdict(c) | {"verdict": c.verdict} for c in claims]})
     return claims
