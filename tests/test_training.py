@@ -128,7 +128,8 @@ def test_run_ids_survive_the_addition_of_fields():
     off = {"weight_decay_start": 0.0, "weight_decay_hold_steps": 0, "weight_decay_ramp_steps": 0}
     config = tiny(**off)
     added = ("speed_scale", "lr_warmup_steps", "activity_l1", "place_cell_layout",
-             "weight_decay_start", "weight_decay_hold_steps", "weight_decay_ramp_steps")
+             "weight_decay_start", "weight_decay_hold_steps", "weight_decay_ramp_steps",
+             "hidden_norm", "conformal_weight", "conformal_scale")
     before = {k: v for k, v in config.resolved().items() if k not in added}
     # the hash a config had before these fields existed: its resolved fields, sorted
     old = hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:12]

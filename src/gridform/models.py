@@ -6,7 +6,10 @@ the velocity; a linear readout of the hidden state gives place-cell logits:
 
     h_0 = E p0,        h_t = f(W_in v_t + W_rec h_{t-1}),        logits_t = D h_t
 
-with no biases (vanilla RNN; LSTM and GRU cells replace the update). Parameters are a
+with no biases (vanilla RNN; LSTM and GRU cells replace the update). With
+``hidden_norm="unit"`` (vanilla RNN only) every state, ``h_0`` included, is divided by its
+L2 norm after the activation, ``h_t = f(u_t) / |f(u_t)|`` (Pettersen et al. 2024's
+normalised ReLU). Parameters are a
 flat dict of named arrays: ``encoder`` (n_place, n_hidden), ``w_in`` (2, G*n_hidden),
 ``w_rec`` (n_hidden, G*n_hidden), ``decoder`` (n_hidden, n_place), with ``G`` = 1 (RNN),
 4 (LSTM, plus ``encoder_c`` for the initial cell state) or 3 (GRU).
@@ -21,11 +24,12 @@ from typing import Literal, get_args
 import jax
 import jax.numpy as jnp
 
-from gridform.reference import Activation, Cell, RecurrentInit
+from gridform.reference import Activation, Cell, HiddenNorm, RecurrentInit
 
-__all__ = ["ACTIVATIONS", "RECURRENT_INITS", "Activation", "Cell", "RecurrentInit", "forward",
-           "hidden_states_time_major", "init_params", "n_gates", "readout_cross_entropy",
-           "readout_loss", "sequence_loss", "sequence_loss_time_major"]
+__all__ = ["ACTIVATIONS", "HIDDEN_NORMS", "RECURRENT_INITS", "Activation", "Cell", "HiddenNorm",
+           "RecurrentInit", "conformal_isometry_loss", "forward", "hidden_states_time_major",
+           "init_params", "n_gates", "readout_cross_entropy", "readout_loss", "sequence_loss",
+           "sequence_loss_time_major", "unit_norm"]
 
 ACTIVATIONS = {
     "relu": jax.nn.relu,
@@ -41,12 +45,14 @@ def n_gates(cell: str) -> int:
 
 
 RECURRENT_INITS = get_args(RecurrentInit)
+HIDDEN_NORMS = get_args(HiddenNorm)
 
 
 def init_params(key: jax.Array, n_place: int, n_hidden: int,
                 cell: Literal["rnn", "lstm", "gru"] = "rnn",
                 recurrent_init: RecurrentInit = "uniform",
-                recurrent_gain: float = 1.0) -> dict[str, jax.Array]:
+                recurrent_gain: float = 1.0, w_rec: jax.Array | None = None
+                ) -> dict[str, jax.Array]:
     """Initial parameters.
 
     Every matrix is Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default, except
@@ -54,10 +60,17 @@ def init_params(key: jax.Array, n_place: int, n_hidden: int,
     orthogonal matrix, as Keras' recurrent default) or ``"identity"`` (the IRNN of Le,
     Jaitly & Hinton 2015: the state is carried over unchanged, an integrator from step
     0). Both are scaled by ``recurrent_gain`` and built per gate block of an LSTM/GRU.
+    ``"attractor"`` takes the (n_hidden, n_hidden) matrix ``w_rec`` the caller built
+    (``gridform.training.inits`` lays it out from the continuous-attractor sheet, a layer
+    above this one); the other matrices are drawn from ``key`` exactly as for the others.
     """
     if recurrent_init not in RECURRENT_INITS:
         raise ValueError(f"recurrent_init must be one of {RECURRENT_INITS}, "
                          f"got {recurrent_init!r}")
+    if (recurrent_init == "attractor") != (w_rec is not None):
+        raise ValueError("w_rec: give the recurrent matrix exactly when recurrent_init is "
+                         f"'attractor' (got recurrent_init={recurrent_init!r} and "
+                         f"{'a' if w_rec is not None else 'no'} w_rec)")
     g = n_gates(cell)
     keys = jax.random.split(key, 5)
 
@@ -65,7 +78,13 @@ def init_params(key: jax.Array, n_place: int, n_hidden: int,
         b = 1 / math.sqrt(fan_in)
         return jax.random.uniform(k, shape, jnp.float32, -b, b)
 
-    if recurrent_init == "uniform":
+    if recurrent_init == "attractor":
+        if cell != "rnn" or w_rec.shape != (n_hidden, n_hidden):
+            raise ValueError(f"w_rec: an attractor init is one (n_hidden, n_hidden) = "
+                             f"({n_hidden}, {n_hidden}) matrix of a vanilla RNN; got "
+                             f"{tuple(w_rec.shape)} for cell {cell!r}")
+        w_rec = jnp.asarray(w_rec, jnp.float32)
+    elif recurrent_init == "uniform":
         w_rec = uni(keys[2], (n_hidden, g * n_hidden), n_hidden)
     elif recurrent_init == "identity":
         w_rec = recurrent_gain * jnp.tile(jnp.eye(n_hidden, dtype=jnp.float32), (1, g))
@@ -233,10 +252,27 @@ def readout_loss(hidden: jax.Array, targets: jax.Array, loss: str = "cross_entro
     return data
 
 
+def unit_norm(h: jax.Array, eps: float = 1e-13) -> jax.Array:
+    """``h / max(|h|, eps)`` along the last axis (Pettersen et al. 2024's normalisation;
+    their floor ``eps`` keeps an all-zero state at zero instead of NaN)."""
+    norm = jnp.sqrt(jnp.sum(h * h, axis=-1, keepdims=True))
+    return h / jnp.maximum(norm, eps)
+
+
 def hidden_states_time_major(params: dict[str, jax.Array], velocity_tm: jax.Array,
                              p0: jax.Array, cell: str = "rnn", activation: str = "relu",
-                             matmul_dtype=jnp.float32, unroll: int = 1) -> jax.Array:
-    """Hidden states (time, batch, n_hidden) from time-major velocities (time, batch, 2)."""
+                             matmul_dtype=jnp.float32, unroll: int = 1,
+                             hidden_norm: HiddenNorm = "none") -> jax.Array:
+    """Hidden states (time, batch, n_hidden) from time-major velocities (time, batch, 2).
+
+    ``hidden_norm="unit"`` (vanilla RNN): ``h_0 = n(f(E p0))`` and ``h_t = n(f(x_t + h_{t-1}
+    W))`` with ``n`` = :func:`unit_norm`, so every state lies on the unit sphere (and, for
+    a ReLU, in its positive orthant): Pettersen et al. (2024), ``RNNGC.norm_relu``.
+    """
+    if hidden_norm not in HIDDEN_NORMS:
+        raise ValueError(f"hidden_norm must be one of {HIDDEN_NORMS}, got {hidden_norm!r}")
+    if hidden_norm == "unit" and cell != "rnn":
+        raise ValueError(f"hidden_norm='unit' is defined for the vanilla RNN, not {cell!r}")
     act = ACTIVATIONS[activation]
     n_hidden = params["w_rec"].shape[0]
     t, b = velocity_tm.shape[:2]
@@ -244,6 +280,13 @@ def hidden_states_time_major(params: dict[str, jax.Array], velocity_tm: jax.Arra
     h0 = _mm(p0, params["encoder"], matmul_dtype)
     w_rec = params["w_rec"]
 
+    if cell == "rnn" and hidden_norm == "unit":
+        # autodiff through the scan: the hand-written backward pass of _rnn_core assumes
+        # h_t = f(u_t), which the normalisation breaks
+        def step(h, xt):
+            h = unit_norm(act(xt + _mm(h, w_rec, matmul_dtype)))
+            return h, h
+        return jax.lax.scan(step, unit_norm(act(h0)), x, unroll=unroll)[1]
     if cell == "rnn":
         return _rnn_core(x, h0, w_rec, activation, matmul_dtype, unroll)
     if cell == "gru":
@@ -271,44 +314,89 @@ def hidden_states_time_major(params: dict[str, jax.Array], velocity_tm: jax.Arra
 
 def forward(params: dict[str, jax.Array], velocity: jax.Array, p0: jax.Array,
             cell: str = "rnn", activation: str = "relu", matmul_dtype=jnp.float32,
-            unroll: int = 1) -> tuple[jax.Array, jax.Array]:
+            unroll: int = 1, hidden_norm: HiddenNorm = "none"
+            ) -> tuple[jax.Array, jax.Array]:
     """Hidden states (batch, time, n_hidden) and logits (batch, time, n_place).
 
     ``velocity`` (batch, time, 2) is the network's input (its units are the caller's
     choice); ``p0`` (batch, n_place) the code at the start. ``matmul_dtype=bfloat16`` runs
     the matrix products in bf16 with fp32 accumulation; parameters stay fp32.
+    ``hidden_norm`` as in :func:`hidden_states_time_major`.
     """
     hs = hidden_states_time_major(params, jnp.swapaxes(velocity, 0, 1), p0, cell,
-                                  activation, matmul_dtype, unroll)
+                                  activation, matmul_dtype, unroll, hidden_norm)
     hs = jnp.swapaxes(hs, 0, 1)
     logits = _mm(hs, params["decoder"], matmul_dtype)
     return hs, logits
 
 
+def conformal_isometry_loss(hidden_tm: jax.Array, displacement_tm: jax.Array,
+                            scale: float) -> jax.Array:
+    """Mean over consecutive steps of ``(|h_t - h_{t-1}| - s |dx_t|)^2``.
+
+    The conformal-isometry term of Xu, Gao, Zhang, Wei & Wu ("On conformal isometry of
+    grid cells: learning distance-preserving position embedding", ICLR 2025; code
+    DehongXu/grid-cell-conformal-isometry): a small displacement ``dx`` moves the
+    population state by ``s |dx|`` whatever its direction and place, so the code is
+    locally a scaled isometry of the plane. ``hidden_tm`` (time, batch, H) are the
+    states after each step, ``displacement_tm`` (time, batch, 2) the step that led to
+    each, metres; ``scale`` ``s`` is in hidden-state units per metre. The T - 1 pairs
+    (h_{t-1}, h_t), t >= 1, of every trajectory enter; the norm is taken as 0 with a
+    zero gradient where two states coincide (a plain norm has a NaN gradient there).
+    """
+    if hidden_tm.shape[:2] != displacement_tm.shape[:2] or displacement_tm.shape[-1] != 2:
+        raise ValueError(f"hidden_tm (time, batch, H) and displacement_tm (time, batch, 2) "
+                         f"disagree: {hidden_tm.shape} and {displacement_tm.shape}")
+    if hidden_tm.shape[0] < 2:
+        raise ValueError("conformal_isometry_loss needs at least 2 steps per trajectory")
+    dh2 = jnp.sum((hidden_tm[1:] - hidden_tm[:-1]) ** 2, axis=-1)
+    moved = dh2 > 0
+    dh = jnp.where(moved, jnp.sqrt(jnp.where(moved, dh2, 1.0)), 0.0)
+    dx = jnp.linalg.norm(displacement_tm[1:], axis=-1)
+    return jnp.mean((dh - scale * dx) ** 2)
+
+
 def sequence_loss(params: dict[str, jax.Array], velocity: jax.Array, p0: jax.Array,
                   targets: jax.Array, cell: str = "rnn", activation: str = "relu",
                   loss: str = "cross_entropy", matmul_dtype=jnp.float32,
-                  unroll: int = 1, activity_l1: float = 0.0) -> jax.Array:
+                  unroll: int = 1, activity_l1: float = 0.0, *,
+                  hidden_norm: HiddenNorm = "none", conformal_weight: float = 0.0,
+                  conformal_scale: float = 1.0,
+                  displacement: jax.Array | None = None) -> jax.Array:
     """Mean per-step loss of a batch: one forward pass.
 
     ``velocity`` (batch, time, 2), ``targets`` (batch, time, n_place): the same batch-first
     arrays as :func:`forward`; the loss equals the one computed from its logits.
-    ``activity_l1`` adds that multiple of the summed |hidden activity| per step.
+    ``activity_l1`` adds that multiple of the summed |hidden activity| per step;
+    ``conformal_weight`` that multiple of :func:`conformal_isometry_loss` with scale
+    ``conformal_scale`` (per metre) on the steps ``displacement`` (batch, time, 2), m.
     """
+    disp = None if displacement is None else jnp.swapaxes(displacement, 0, 1)
     return sequence_loss_time_major(params, jnp.swapaxes(velocity, 0, 1), p0,
                                     jnp.swapaxes(targets, 0, 1), cell, activation, loss,
-                                    matmul_dtype, unroll, activity_l1)
+                                    matmul_dtype, unroll, activity_l1,
+                                    hidden_norm=hidden_norm,
+                                    conformal_weight=conformal_weight,
+                                    conformal_scale=conformal_scale, displacement_tm=disp)
 
 
 def sequence_loss_time_major(params: dict[str, jax.Array], velocity_tm: jax.Array,
                              p0: jax.Array, targets_tm: jax.Array, cell: str = "rnn",
                              activation: str = "relu", loss: str = "cross_entropy",
                              matmul_dtype=jnp.float32, unroll: int = 1,
-                             activity_l1: float = 0.0) -> jax.Array:
+                             activity_l1: float = 0.0, *, hidden_norm: HiddenNorm = "none",
+                             conformal_weight: float = 0.0, conformal_scale: float = 1.0,
+                             displacement_tm: jax.Array | None = None) -> jax.Array:
     """:func:`sequence_loss` on time-major arrays (time, batch, .), as the trainer uses."""
     t, b = velocity_tm.shape[:2]
     hs = hidden_states_time_major(params, velocity_tm, p0, cell, activation, matmul_dtype,
-                                  unroll).reshape(t * b, -1)
-    data = readout_loss(hs, targets_tm.reshape(t * b, -1), loss, activity_l1,
-                        decoder=params["decoder"], matmul_dtype=matmul_dtype)
-    return data / (t * b)
+                                  unroll, hidden_norm)
+    data = readout_loss(hs.reshape(t * b, -1), targets_tm.reshape(t * b, -1), loss,
+                        activity_l1, decoder=params["decoder"], matmul_dtype=matmul_dtype)
+    data = data / (t * b)
+    if conformal_weight:
+        if displacement_tm is None:
+            raise ValueError("conformal_weight needs the steps' displacement_tm")
+        data = data + conformal_weight * conformal_isometry_loss(hs, displacement_tm,
+                                                                 conformal_scale)
+    return data

@@ -14,7 +14,7 @@ from typing import Literal, get_args
 __all__ = ["BATCH_SIZE", "BOX_WIDTH_M", "DT_S", "NONLINEARITIES", "N_HIDDEN", "N_LANDMARKS",
            "N_PLACE_CELLS", "PLACE_CELL_KINDS", "SEQUENCE_LENGTH", "SIGMA_M",
            "SPEED_SCALE_M_S", "SURROUND_SCALE", "Activation", "Boundary", "Cell",
-           "Nonlinearity", "PlaceCellKind", "RecurrentInit"]
+           "HiddenNorm", "Nonlinearity", "PlaceCellKind", "RecurrentInit"]
 
 SIGMA_M = 0.12  # place-cell centre width sigma1 (m)
 SURROUND_SCALE = 2.0  # s = sigma2^2 / sigma1^2 of the difference of softmaxes
@@ -37,7 +37,8 @@ NONLINEARITIES: tuple[str, ...] = get_args(Nonlinearity)
 Boundary = Literal["walls", "periodic"]
 Activation = Literal["relu", "tanh", "sigmoid", "linear"]
 Cell = Literal["rnn", "lstm", "gru"]
-RecurrentInit = Literal["uniform", "orthogonal", "identity"]
+RecurrentInit = Literal["uniform", "orthogonal", "identity", "attractor"]
+HiddenNorm = Literal["none", "unit"]
 
 # analysis defaults that the command line shows
 N_LANDMARKS = 250  # landmarks of the persistent homology (docs/topology.md)

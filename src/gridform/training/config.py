@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,7 @@ from gridform.reference import (
     Activation,
     Boundary,
     Cell,
+    HiddenNorm,
     PlaceCellKind,
     RecurrentInit,
 )
@@ -55,7 +57,8 @@ class ConfigError(ValueError):
 _ADDED_FIELDS: dict[str, Any] = {"speed_scale": REFERENCE_SPEED_SCALE, "lr_warmup_steps": 0,
                                  "activity_l1": 0.0, "place_cell_layout": "random",
                                  "weight_decay_start": 0.0, "weight_decay_hold_steps": 0,
-                                 "weight_decay_ramp_steps": 0}
+                                 "weight_decay_ramp_steps": 0, "hidden_norm": "none",
+                                 "conformal_weight": 0.0, "conformal_scale": 7.0}
 
 
 class TrainConfig(BaseModel):
@@ -97,9 +100,16 @@ class TrainConfig(BaseModel):
     n_hidden: int = Field(N_HIDDEN, gt=0)
     recurrent_init: RecurrentInit = Field(
         "uniform", description="W_rec at step 0: PyTorch's uniform, a random orthogonal "
-        "matrix, or the identity (IRNN), the last two times recurrent_gain")
-    recurrent_gain: float = Field(1.0, gt=0, description="scale of an orthogonal or "
-                                  "identity W_rec at step 0")
+        "matrix, or the identity (IRNN), the last two times recurrent_gain; or "
+        "'attractor': Burak & Fiete's shifted centre-surround kernel with the units laid "
+        "on a sqrt(n_hidden)-sided periodic sheet (n_hidden an even square, rnn cell), "
+        "scaled to a spectral radius of recurrent_gain / sqrt(3), the uniform init's")
+    recurrent_gain: float = Field(1.0, gt=0, description="scale of an orthogonal, "
+                                  "identity or attractor W_rec at step 0")
+    hidden_norm: HiddenNorm = Field(
+        "none", description="'unit': every hidden state (the initial one too) divided by "
+        "its L2 norm after the activation, Pettersen et al. 2024's normalised ReLU (rnn "
+        "cell)")
     velocity_units: Literal["m_per_step", "m_per_s"] = "m_per_step"
     init_input_scale: float = Field(
         1.0, gt=0, description="multiplies the place code fed to the initial state; "
@@ -121,6 +131,15 @@ class TrainConfig(BaseModel):
         0.0, ge=0, description="L1 on the hidden activity: this multiple of the summed "
         "|h| over units, averaged over samples and steps, joins the loss (a metabolic "
         "cost; 0: none, as the paper)")
+    conformal_weight: float = Field(
+        0.0, ge=0, description="weight of the conformal-isometry term, the mean over "
+        "consecutive steps of (|h_t - h_{t-1}| - conformal_scale |dx_t|)^2 (Xu et al., "
+        "ICLR 2025), added to the per-step loss; 0: none")
+    conformal_scale: float = Field(
+        7.0, gt=0, description="s, hidden-state units per metre: the distance the state "
+        "moves per metre run, in the conformal-isometry term. A unit-norm code whose power "
+        "lies on one hexagon of wave number k moves by k |dx| / sqrt(2), so s = k / "
+        "sqrt(2); 7.0 is the theory's ring, k* = 9.8 rad/m (spacing 0.74 m)")
     optimizer: Literal["adam", "rmsprop"] = "adam"
     learning_rate: float = Field(1e-4, gt=0)
     lr_schedule: Literal["constant", "cosine"] = "constant"
@@ -139,7 +158,7 @@ class TrainConfig(BaseModel):
 
     @field_validator("init_input_scale", "recurrent_gain", "learning_rate", "sigma", "dt",
                      "speed_scale", "activity_l1", "weight_decay", "weight_decay_start",
-                     mode="after")
+                     "conformal_weight", "conformal_scale", mode="after")
     @classmethod
     def _finite(cls, v: float) -> float:
         if v != v or v in (float("inf"), float("-inf")):
@@ -151,6 +170,25 @@ class TrainConfig(BaseModel):
         if self.place_cell_file is not None and self.place_cell_layout != "random":
             raise ValueError("place_cell_layout: recorded place cells (place_cell_file) "
                              "bring their own centres; leave the layout at 'random'")
+        return self
+
+    @model_validator(mode="after")
+    def _options_of_the_vanilla_rnn(self) -> TrainConfig:
+        if self.recurrent_init == "attractor":
+            side = math.isqrt(self.n_hidden)
+            if self.cell != "rnn":
+                raise ValueError(f"recurrent_init: 'attractor' lays out one rnn's units on "
+                                 f"a sheet; cell {self.cell!r} has gate blocks")
+            if side * side != self.n_hidden or side % 2 or side < 4:
+                raise ValueError(f"n_hidden: recurrent_init='attractor' lays the units on "
+                                 f"a square sheet with an even side >= 4 (16, 64, 144, "
+                                 f"256, ...); {self.n_hidden} is not the square of one")
+        if self.hidden_norm != "none" and self.cell != "rnn":
+            raise ValueError(f"hidden_norm: {self.hidden_norm!r} is defined for the rnn "
+                             f"cell, not {self.cell!r}")
+        if self.conformal_weight > 0 and self.sequence_length < 2:
+            raise ValueError("conformal_weight: the term compares consecutive states, so "
+                             "sequence_length must be at least 2")
         return self
 
     @model_validator(mode="after")

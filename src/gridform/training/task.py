@@ -13,7 +13,13 @@ import jax.numpy as jnp
 import optax
 
 from gridform.environment import Box
-from gridform.models import forward, init_params, readout_loss, sequence_loss_time_major
+from gridform.models import (
+    conformal_isometry_loss,
+    forward,
+    init_params,
+    readout_loss,
+    sequence_loss_time_major,
+)
 from gridform.place_cells import PlaceCells, lattice_shape
 from gridform.training.config import ConfigError, TrainConfig
 from gridform.trajectories import MotionModel, Trajectories, simulate_trajectories
@@ -41,8 +47,13 @@ class Task:
 
     def init(self) -> tuple[dict, Any]:
         c = self.config
+        w_rec = None
+        if c.recurrent_init == "attractor":
+            from gridform.training.inits import attractor_recurrent_weights
+
+            w_rec = jnp.asarray(attractor_recurrent_weights(c.n_hidden, c.recurrent_gain))
         params = init_params(self.init_key, c.n_place_cells, c.n_hidden, c.cell,
-                             c.recurrent_init, c.recurrent_gain)
+                             c.recurrent_init, c.recurrent_gain, w_rec=w_rec)
         return params, self.optimizer.init(params)
 
     @cached_property
@@ -85,6 +96,12 @@ class Task:
         v = velocities * (c.dt if c.velocity_units == "m_per_step" else 1.0)
         p0 = self.place_cells.encode(start_positions, centers, tuning)
         return v, p0 * c.init_input_scale
+
+    def displacement(self, v) -> jax.Array:
+        """The step each velocity input ``v`` (..., 2) stands for, in metres: ``v dt`` for
+        inputs in m/s, ``v`` itself for inputs in m/step (exact: a path's positions are
+        the cumulative sum of its steps, :class:`gridform.trajectories.Trajectories`)."""
+        return v * self.config.dt if self.config.velocity_units == "m_per_s" else v
 
     def decoding_errors(self, logits, positions, centers=None) -> jax.Array:
         """Distance (m) from each true position to the one decoded from the logits."""
@@ -132,7 +149,7 @@ class Task:
     def apply(self, params, v, p0):
         c = self.config
         return forward(params, v, p0, c.cell, c.activation, self.matmul_dtype,
-                       unroll=self.unroll)
+                       unroll=self.unroll, hidden_norm=c.hidden_norm)
 
     def loss_targets(self, targets: jax.Array) -> jax.Array:
         """What the readout is compared with: the place code (summing to one over cells)
@@ -154,22 +171,29 @@ class Task:
 
     def objective(self, params, batch_tm, step=None) -> jax.Array:
         """The training loss of a time-major batch at update ``step``: data term (with the
-        activity cost, if any) plus L2 on ``w_rec`` (:meth:`weight_decay_at`)."""
+        activity cost and the conformal-isometry term, if any) plus L2 on ``w_rec``
+        (:meth:`weight_decay_at`)."""
         c = self.config
         v, p0, targets = batch_tm
-        data = sequence_loss_time_major(params, v, p0, self.loss_targets(targets), c.cell,
-                                        c.activation, c.loss, self.matmul_dtype, self.unroll,
-                                        c.activity_l1)
+        data = sequence_loss_time_major(
+            params, v, p0, self.loss_targets(targets), c.cell, c.activation, c.loss,
+            self.matmul_dtype, self.unroll, c.activity_l1, hidden_norm=c.hidden_norm,
+            conformal_weight=c.conformal_weight, conformal_scale=c.conformal_scale,
+            displacement_tm=self.displacement(v) if c.conformal_weight else None)
         return data + self.weight_decay_at(step) * jnp.sum(params["w_rec"] ** 2)
 
     def loss(self, params, batch, centers=None) -> tuple[jax.Array, jax.Array]:
         """(loss, decoding error in metres) of a batch-first batch (:meth:`batch`), with
-        the weight decay the schedule ends at."""
+        the weight decay the schedule ends at: the terms of :meth:`objective`."""
         c = self.config
         v, p0, targets, positions = batch
         hs, logits = self.apply(params, v, p0)
         data = readout_loss(hs, self.loss_targets(targets), c.loss, c.activity_l1,
                             logits=logits) / (v.shape[0] * v.shape[1])
+        if c.conformal_weight:
+            data = data + c.conformal_weight * conformal_isometry_loss(
+                jnp.swapaxes(hs, 0, 1), jnp.swapaxes(self.displacement(v), 0, 1),
+                c.conformal_scale)
         loss = data + self.weight_decay_at() * jnp.sum(params["w_rec"] ** 2)
         return loss, jnp.mean(self.decoding_errors(logits, positions, centers))
 
