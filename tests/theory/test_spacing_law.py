@@ -109,7 +109,7 @@ def test_the_example_sweep_is_the_targets_sweep():
     from gridform.reproduce.spacing_law import SWEEP
     from gridform.sweep.spec import load_sweep, parse_sweep
 
-    path = Path(__file__).parents[1] / "examples" / "spacing_law.toml"
+    path = Path(__file__).parents[2] / "examples" / "spacing_law.toml"
     for quick, n in ((False, 135), (True, 12)):
         runs = [r.config for r in load_sweep(path, quick=quick).manifest()]
         assert runs == [r.config for r in parse_sweep(SWEEP, quick=quick).manifest()]

@@ -300,7 +300,7 @@ def inputs(tmp_path):
     d.mkdir()
     lattice_ratemaps(0.74, [0.0, 20.0], bins=20, box=Box(2.2, 2.2, "walls")).save(
         d / "maps.npz")
-    shutil.copytree(Path(__file__).parent / "data" / "run_before_rundir", d / "run")
+    shutil.copytree(Path(__file__).parents[1] / "data" / "run_before_rundir", d / "run")
     (d / "text.npz").write_text("hello, not an archive")
     np.savez(d / "nokeys.npz", foo=np.zeros(3))
     (d / "bad.toml").write_text("[base\npreset = 'demo'")
