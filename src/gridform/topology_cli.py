@@ -83,6 +83,8 @@ def run_topology(args) -> dict:
     if (out / RunDir.TOPOLOGY).exists() and not args.force:
         raise FileExistsError(f"{out} already holds {RunDir.TOPOLOGY}; pass --force to "
                               "replace it or choose another --out")
+    if not 0 < args.min_correlation < 1:
+        raise ValueError(f"--min-correlation must lie in (0, 1), got {args.min_correlation}")
     if args.shuffles < MIN_SHUFFLES:
         warnings.warn(f"--shuffles {args.shuffles}: a null of fewer than {MIN_SHUFFLES} "
                       "shuffles makes its maximum a weak threshold", stacklevel=2)
@@ -108,7 +110,8 @@ def run_topology(args) -> dict:
     topo = population_topology(maps, cloud, scores=scores, threshold=threshold,
                                n_shuffles=args.shuffles, min_units=args.min_units,
                                n_landmarks=args.landmarks, seed=args.seed,
-                               source=str(path))
+                               source=str(path), select=args.select,
+                               min_correlation=args.min_correlation)
     result = topo.to_json()
     out.mkdir(parents=True, exist_ok=True)
     from gridform.plotting import plot_topology, save_figure
@@ -120,6 +123,17 @@ def run_topology(args) -> dict:
 
 def cmd_topology(args) -> int:
     r = run_topology(args)
+    if r["selection"] == "clusters":
+        print(f"{r['n_active_units']} of {r['n_units']} units active; "
+              f"{len(r['clusters'])} autocorrelogram cluster(s) of at least "
+              f"{args.min_units} units; {r['n_grid_units']} grid units above "
+              f"{r['grid_threshold']:.2f}; {r['seconds']:.1f} s -> {args.out}")
+        for i, m in enumerate(r["clusters"], start=1):
+            print(f"  cluster {i}: {len(m['units'])} units, autocorrelogram correlation "
+                  f"{m['sac_correlation']:.2f}, median score_60 {m['median_score_60']:.2f}, "
+                  f"spacing {m['spacing_m']:.3f} m, Betti {tuple(m['betti'])}: "
+                  f"{'torus' if m['torus'] else 'not a torus'}")
+        return 0
     print(f"{r['n_grid_units']} of {r['n_units']} units above {r['grid_threshold']:.2f}; "
           f"{r['n_modules']} module(s); orientation spread of the grid units "
           f"{r['orientation_spread_deg']:.1f} deg; {r['seconds']:.1f} s -> {args.out}")
@@ -139,7 +153,8 @@ def add_topology_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "topology", help="grid modules and persistent homology of a population",
         description="Cluster the grid units into modules (spacing, orientation, ring "
-                    "shape; number chosen by BIC), then compute the persistent homology "
+                    "shape; number chosen by BIC), or with --select clusters all active "
+                    "units by their autocorrelograms, then compute the persistent homology "
                     "(H0-H2, ripser) of each module's population activity against a "
                     "shuffle null: Betti (1, 2, 1) is a torus. Writes OUT/topology.json "
                     "and OUT/topology.png. Needs pip install 'gridform[topology]'.",
@@ -155,8 +170,15 @@ def add_topology_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", type=float, default=None,
                    help="score_60 above which a unit is a grid unit (default: the 95th "
                         "percentile of 500 low-pass filtered noise maps)")
+    p.add_argument("--select", choices=("grid", "clusters"), default="grid",
+                   help="grid: the modules of the grid units (score_60 above the "
+                        "threshold); clusters: every cluster of the active units' "
+                        "autocorrelograms (Schøyen et al. 2023), whatever its gridness")
+    p.add_argument("--min-correlation", type=float, default=0.5,
+                   help="--select clusters: mean correlation of autocorrelograms at "
+                        "which two groups of units stop being joined")
     p.add_argument("--min-units", type=positive(int), default=10,
-                   help="fewest units that make a module")
+                   help="fewest units that make a module (or a cluster)")
     p.add_argument("--landmarks", type=positive(int), default=N_LANDMARKS,
                    help="landmark points of the persistent homology")
     p.add_argument("--batches", type=positive(int), default=10,

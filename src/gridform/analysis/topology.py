@@ -15,6 +15,14 @@ Pipeline (docs/topology.md gives the measured behaviour):
    autocorrelogram ring divided by ``ellipticity_tol``: Gaussian mixtures with spherical
    components of at least unit variance, the number of components (1 allowed) chosen by
    BIC. A cluster smaller than ``min_units`` is not a module.
+   Or (``select="clusters"``, after Schøyen et al., iScience 2023, who found the torus
+   of 4,096-unit networks in a cluster of autocorrelograms, not among the most
+   grid-like units): every active unit's autocorrelogram within ``radius_m`` of zero lag,
+   centred and scaled to unit norm, so that the dot product of two is their Pearson
+   correlation; agglomerative clustering with average linkage on ``1 - correlation``,
+   cut where the mean correlation between two groups falls below ``min_correlation``
+   (:func:`autocorrelogram_clusters`). Each cluster of at least ``min_units`` units is
+   tested, whatever its gridness.
 2. **Point cloud.** One point per spatial bin (ratemaps) or per time bin (activity),
    with the module's units as coordinates: each unit z-scored, projected on the first
    ``n_components`` principal components, scaled to unit RMS radius (so that bar
@@ -37,7 +45,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -52,7 +60,9 @@ __all__ = [
     "PointCloud",
     "PopulationStructure",
     "Topology",
+    "active_units",
     "activity_point_cloud",
+    "autocorrelogram_clusters",
     "circular_spread_deg",
     "find_modules",
     "orientation_spread",
@@ -197,6 +207,95 @@ def find_modules(features: ModuleFeatures, units, *, spacing_tol: float = 0.07,
     modules = [units[labels == lab] for lab in np.unique(labels)]
     modules = [m for m in modules if m.size >= min_units]
     return sorted(modules, key=lambda m: float(np.median(f.spacing_m[m])))
+
+
+def active_units(maps: Ratemaps, rel_tol: float = 1e-6) -> np.ndarray:
+    """Indices of the units whose ratemap varies over space by more than ``rel_tol`` of
+    the population's largest |rate| (dead and constant units are inactive), the rule of
+    a run's ``n_active``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = np.nanmax(maps.rates, axis=(1, 2)) - np.nanmin(maps.rates, axis=(1, 2))
+    scale = np.nanmax(np.abs(maps.rates)) if np.isfinite(maps.rates).any() else 0.0
+    return np.flatnonzero(np.nan_to_num(spread) > rel_tol * max(scale, 1e-30))
+
+
+@dataclass(frozen=True, eq=False)
+class SacClusters:
+    """Units grouped by the shape of their autocorrelograms.
+
+    ``clusters``: the unit indices of each cluster of at least ``min_units`` units,
+    largest first; ``correlation``: each cluster's mean pairwise Pearson correlation of
+    autocorrelograms; ``units``: the units that were clustered (the active ones).
+    """
+
+    clusters: list[np.ndarray]
+    correlation: list[float]
+    units: np.ndarray
+    min_correlation: float
+    radius_m: float
+
+
+def autocorrelogram_clusters(maps: Ratemaps, units=None, *, min_correlation: float = 0.5,
+                             radius_m: float | None = None, min_units: int = 10
+                             ) -> SacClusters:
+    """Cluster units by their spatial autocorrelograms (SACs), whatever their gridness.
+
+    Each unit's SAC (:func:`gridform.analysis.scores.autocorrelogram`) within
+    ``radius_m`` of zero lag (default: half the arena's shorter side), lags undefined in
+    a SAC set to its mean, is centred and divided by its norm, so ``x_a . x_b`` is the
+    Pearson correlation ``r_ab`` of two SACs. Agglomerative clustering with average
+    linkage on ``1 - r_ab`` (scikit-learn) joins groups while the mean correlation
+    between them is at least ``min_correlation``. The SAC does not depend on a unit's
+    phase, so the units of one module (one spacing, orientation and field shape) share
+    one SAC, and units of another lattice, or of none, do not.
+
+    This stands in for Schøyen et al.'s (iScience 2023) UMAP embedding of the SACs and
+    DBSCAN, without UMAP's extra dependency and its stochastic embedding: a cut on the
+    correlation itself has one interpretable parameter.
+
+    ``units``: indices to cluster (default: :func:`active_units`). Clusters of fewer
+    than ``min_units`` are dropped.
+    """
+    agglo = require("sklearn.cluster", "topology")
+    from gridform.analysis.scores import autocorrelogram
+
+    if not 0 < min_correlation < 1:
+        raise ValueError(f"min_correlation must lie in (0, 1), got {min_correlation!r}")
+    if min_units < 2:
+        raise ValueError(f"min_units must be at least 2, got {min_units}")
+    units = active_units(maps) if units is None else np.asarray(units, np.int64)
+    ny, nx = maps.shape
+    by, bx = maps.bin_size
+    if radius_m is None:
+        radius_m = 0.5 * min(ny * by, nx * bx)
+    if not radius_m > 0:
+        raise ValueError(f"radius_m must be positive, got {radius_m!r}")
+    empty = SacClusters([], [], units, float(min_correlation), float(radius_m))
+    if units.size < min_units:
+        return empty
+    sac = autocorrelogram(maps.rates[units])
+    ly, lx = np.meshgrid((np.arange(2 * ny - 1) - (ny - 1)) * by,
+                         (np.arange(2 * nx - 1) - (nx - 1)) * bx, indexing="ij")
+    disc = np.hypot(ly, lx) <= radius_m
+    x = sac[:, disc].astype(np.float64)
+    mean = np.nanmean(np.where(np.isfinite(x), x, np.nan), axis=1, keepdims=True)
+    x = np.where(np.isfinite(x), x, np.nan_to_num(mean)) - np.nan_to_num(mean)
+    norm = np.linalg.norm(x, axis=1)
+    keep = norm > 0  # a SAC with no defined lag or no variance belongs to no cluster
+    units, x = units[keep], x[keep] / norm[keep, None]
+    if units.size < min_units:
+        return SacClusters([], [], units, float(min_correlation), float(radius_m))
+    r = np.clip(x @ x.T, -1.0, 1.0)
+    labels = agglo.AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average",
+        distance_threshold=1.0 - min_correlation).fit(1.0 - r).labels_
+    groups = [np.flatnonzero(labels == lab) for lab in np.unique(labels)]
+    groups = sorted((g for g in groups if g.size >= min_units), key=lambda g: -g.size)
+    corr = [float((r[np.ix_(g, g)].sum() - g.size) / (g.size * (g.size - 1)))
+            for g in groups]
+    return SacClusters([units[g] for g in groups], corr, units, float(min_correlation),
+                       float(radius_m))
 
 
 # ---------------------------------------------------------------------------------
@@ -438,10 +537,15 @@ class ModuleTopology:
     phases: np.ndarray | None = field(default=None, repr=False)     # (2, point) rad
     positions: np.ndarray | None = field(default=None, repr=False)  # (point, 2) m
     null_lifetimes: list[list[float]] = field(default_factory=list, repr=False)
+    # autocorrelogram clusters only: the units' median score_60 and the cluster's mean
+    # pairwise correlation of autocorrelograms
+    median_score_60: float | None = None
+    sac_correlation: float | None = None
 
     def to_json(self, bars: int = 10) -> dict:
         d = {k: v for k, v in asdict(self).items()
-             if k not in ("phases", "positions", "null_lifetimes")}
+             if k not in ("phases", "positions", "null_lifetimes")
+             and not (k in ("median_score_60", "sac_correlation") and v is None)}
         for k in ("h0_lifetimes", "h1_lifetimes", "h2_lifetimes"):
             d[k] = [round(float(v), 6) for v in d[k][:bars]]
         d["null_max"] = [round(float(v), 6) for v in d["null_max"]]
@@ -451,7 +555,12 @@ class ModuleTopology:
 
 @dataclass(frozen=True, eq=False)
 class Topology:
-    """Modules of a population and the torus verdict of each."""
+    """Modules of a population and the torus verdict of each.
+
+    ``selection``: ``"grid"`` (the modules of the grid units, by spacing, orientation and
+    ellipticity) or ``"clusters"`` (the autocorrelogram clusters of all active units,
+    ``active_units``; ``modules`` then holds the clusters).
+    """
 
     modules: list[ModuleTopology]
     grid_units: list[int]
@@ -460,6 +569,8 @@ class Topology:
     seconds: float
     source: str
     settings: dict
+    selection: str = "grid"
+    active_units: list[int] | None = None
 
     @property
     def n_modules(self) -> int:
@@ -476,12 +587,17 @@ class Topology:
         return float(self.settings.get("grid_orientation_spread_deg", float("nan")))
 
     def to_json(self) -> dict:
-        return {"n_modules": self.n_modules, "seconds": self.seconds, "torus": self.torus,
-                "n_units": self.n_units, "n_grid_units": len(self.grid_units),
-                "grid_threshold": self.threshold, "source": self.source,
-                "orientation_spread_deg": self.orientation_spread_deg,
-                "settings": {k: v for k, v in self.settings.items() if k != "features"},
-                "modules": [m.to_json() for m in self.modules]}
+        d = {"n_modules": self.n_modules, "seconds": self.seconds, "torus": self.torus,
+             "n_units": self.n_units, "n_grid_units": len(self.grid_units),
+             "grid_threshold": self.threshold, "source": self.source,
+             "orientation_spread_deg": self.orientation_spread_deg,
+             "selection": self.selection,
+             "settings": {k: v for k, v in self.settings.items() if k != "features"},
+             "modules": [m.to_json() for m in self.modules]}
+        if self.selection == "clusters":
+            d["n_active_units"] = len(self.active_units or [])
+            d["clusters"] = d["modules"]
+        return d
 
 
 def _null_max(cloud: PointCloud, n_shuffles: int, rng, embed_kw: dict) -> tuple[list, list]:
@@ -536,22 +652,26 @@ def module_topology(cloud: PointCloud, features: ModuleFeatures, units, *,
     torus = betti == (1, 2, 1)
     sp = features.spacing_m[units]
     ph = _decode_phases(sub, n_components, n_landmarks) if (phases and torus) else None
+    with warnings.catch_warnings():  # a set of units with no lattice (an autocorrelogram
+        warnings.simplefilter("ignore", RuntimeWarning)  # cluster of non-grid units): NaN
+        spacing, spacing_sd = float(np.nanmedian(sp)), float(np.nanstd(sp))
+        ellipticity = float(np.nanmedian(features.ellipticity[units]))
     return ModuleTopology(
-        units=units.tolist(), spacing_m=float(np.nanmedian(sp)),
-        spacing_spread_m=float(np.nanstd(sp)),
+        units=units.tolist(), spacing_m=spacing, spacing_spread_m=spacing_sd,
         orientation_deg=circular_mean_deg(features.orientation_deg[units]),
         orientation_spread_deg=circular_spread_deg(features.orientation_deg[units]),
-        ellipticity=float(np.nanmedian(features.ellipticity[units])),
+        ellipticity=ellipticity,
         betti=list(betti), h0_lifetimes=lts[0].tolist(), h1_lifetimes=lts[1].tolist(),
         h2_lifetimes=lts[2].tolist(), null_max=null_max, torus=bool(torus),
         phases=ph, positions=sub.positions if ph is not None else None,
         null_lifetimes=null_all)
 
 
-def _grid_modules(maps: Ratemaps, scores: GridScores | None, threshold: float | None,
-                  min_units: int, seed: int):
-    """The grid units of ``maps`` (``score_60`` above ``threshold``, by default the 95th
-    percentile of the smoothed-noise null), their lattice features and their modules."""
+def _grid_units(maps: Ratemaps, scores: GridScores | None, threshold: float | None,
+                seed: int):
+    """(threshold, grid units, every unit's lattice features, scores): the grid units of
+    ``maps`` have ``score_60`` above ``threshold``, by default the 95th percentile of the
+    smoothed-noise null."""
     if scores is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -559,17 +679,24 @@ def _grid_modules(maps: Ratemaps, scores: GridScores | None, threshold: float | 
     if threshold is None:
         threshold = null_model(maps.shape, maps.bin_size, n_maps=500, seed=seed).threshold(95)
     s = np.nan_to_num(scores.score_60, nan=-np.inf)
-    grid = np.flatnonzero(s > threshold)
-    features = module_features(maps)
+    return float(threshold), np.flatnonzero(s > threshold), module_features(maps), scores
+
+
+def _grid_modules(maps: Ratemaps, scores: GridScores | None, threshold: float | None,
+                  min_units: int, seed: int):
+    """The grid units of ``maps`` (:func:`_grid_units`), their lattice features and
+    their modules."""
+    threshold, grid, features, _ = _grid_units(maps, scores, threshold, seed)
     modules = find_modules(features, grid, min_units=min_units, seed=seed)
-    return float(threshold), grid, features, modules
+    return threshold, grid, features, modules
 
 
 def population_topology(maps: Ratemaps, cloud: PointCloud | None = None, *,
                         scores: GridScores | None = None, threshold: float | None = None,
                         n_shuffles: int = 20, min_units: int = 10, n_components: int = 6,
                         n_landmarks: int = N_LANDMARKS, keep: float | None = None, seed: int = 0,
-                        phases: bool = True, source: str = "ratemaps") -> Topology:
+                        phases: bool = True, source: str = "ratemaps",
+                        select: str = "grid", min_correlation: float = 0.5) -> Topology:
     """Modules of the grid units of ``maps`` and the topology of each module's activity.
 
     ``maps`` gives the units' scores and lattices; ``cloud`` the population samples
@@ -577,15 +704,26 @@ def population_topology(maps: Ratemaps, cloud: PointCloud | None = None, *,
     :func:`activity_point_cloud` of the same units for activity along a trajectory).
     ``threshold`` on ``score_60`` selects grid units (default: the 95th percentile of
     500 low-pass filtered noise maps of the same shape, :func:`null_model`).
+    ``select="clusters"`` tests instead every autocorrelogram cluster of the active units
+    (:func:`autocorrelogram_clusters` with ``min_correlation``) of at least
+    ``min_units`` units, whatever its gridness.
     """
     t0 = time.perf_counter()
     if not isinstance(maps, Ratemaps):
         raise TypeError(f"population_topology expects Ratemaps, got {type(maps).__name__}")
+    if select not in ("grid", "clusters"):
+        raise ValueError(f"select must be 'grid' or 'clusters', got {select!r}")
     if cloud is not None and cloud.samples.shape[1] != maps.n_cells:
         raise ValueError(f"the point cloud has {cloud.samples.shape[1]} units and the "
                          f"ratemaps {maps.n_cells}")
-    threshold, grid, features, modules = _grid_modules(maps, scores, threshold, min_units,
-                                                       seed)
+    if select == "grid":
+        threshold, grid, features, modules = _grid_modules(maps, scores, threshold,
+                                                           min_units, seed)
+    else:
+        threshold, grid, features, scores = _grid_units(maps, scores, threshold, seed)
+        sac = autocorrelogram_clusters(maps, min_correlation=min_correlation,
+                                       min_units=min_units)
+        modules = sac.clusters
     if modules and cloud is None:
         cloud = ratemap_point_cloud(maps)
     if keep is None:  # a grid of bins has no outliers; a filter would cut holes in it
@@ -594,6 +732,15 @@ def population_topology(maps: Ratemaps, cloud: PointCloud | None = None, *,
                                n_components=n_components, n_landmarks=n_landmarks,
                                keep=keep, seed=seed + i, phases=phases)
                for i, m in enumerate(modules)]
+    active = None
+    if select == "clusters":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a cluster of no grid unit
+            results = [replace(r, median_score_60=float(np.nanmedian(scores.score_60[m]))
+                               if np.isfinite(scores.score_60[m]).any() else float("nan"),
+                               sac_correlation=c)
+                       for r, m, c in zip(results, modules, sac.correlation, strict=True)]
+        active = sac.units.tolist()
     settings = {"n_shuffles": n_shuffles, "min_units": min_units,
                 "n_components": n_components, "n_landmarks": n_landmarks, "seed": seed,
                 "null": "roll each unit's map by a random offset" if (cloud is None or
@@ -603,8 +750,10 @@ def population_topology(maps: Ratemaps, cloud: PointCloud | None = None, *,
                     features.orientation_deg[grid]) if grid.size else float("nan"),
                 "features": {k: getattr(features, k).tolist() for k in
                              ("spacing_m", "orientation_deg", "ellipticity")}}
+    if select == "clusters":
+        settings |= {"min_correlation": sac.min_correlation, "sac_radius_m": sac.radius_m}
     return Topology(results, grid.tolist(), threshold, maps.n_cells,
-                    time.perf_counter() - t0, source, settings)
+                    time.perf_counter() - t0, source, settings, select, active)
 
 
 # ---------------------------------------------------------------------------------
