@@ -123,6 +123,7 @@ def test_one_ideal_module_is_one_torus(rng, bins, noise):
     assert mod.orientation_spread_deg < 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("noise", [0.0, 0.1])
 def test_two_modules_are_two_tori_with_their_spacings(rng, noise):
     # 40 bins: the 0.5 m lattice needs about 7 bins per spacing to sample its torus
@@ -140,6 +141,7 @@ def test_two_modules_are_two_tori_with_their_spacings(rng, noise):
     assert not topo.torus  # two modules are not one toroidal population
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("noise", [0.0, 0.1])
 def test_stripes_of_one_orientation_are_a_circle_not_a_torus(rng, noise):
     maps = with_noise(module_maps(rng, 64, 0.6, 10.0, kind="stripes"), rng, noise)
@@ -160,6 +162,7 @@ def test_noise_maps_give_no_module(rng, noise):
     assert not topo.torus
 
 
+@pytest.mark.slow
 def test_activity_of_one_module_has_the_circles_and_cavity_of_a_torus(rng):
     """Activity clouds use the time-shift null; positions drawn uniformly in the box."""
     box = Box(2.2, 2.2)
@@ -184,6 +187,7 @@ def test_activity_of_one_module_has_the_circles_and_cavity_of_a_torus(rng):
 
 
 # -- command line -----------------------------------------------------------------
+@pytest.mark.slow
 def test_topology_cli_writes_json_and_figure_and_keeps_them(rng, tmp_path, capsys):
     src = tmp_path / "module.npz"
     module_maps(rng, 40, 0.74, 5.0).save(src)
@@ -249,6 +253,7 @@ def test_topology_cli_of_a_population_without_grid_units_answers_no_module(
     assert "0 module(s)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_rotating_each_unit_breaks_the_torus_but_keeps_the_grid_cells(rng):
     from gridform.analysis.scores import score_ratemaps
     from gridform.analysis.topology import rotated_maps
@@ -273,6 +278,7 @@ def _best_wave(theta, pos, k_max, n=161):
     return np.array([qx.flat[best], qy.flat[best]]), float(r[best])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="dreimac needs Python < 3.12")
 def test_decoded_phases_of_a_torus_are_two_plane_waves_of_the_lattice(rng):
     maps = module_maps(rng, 64, 0.74, 0.0)
@@ -311,6 +317,7 @@ def test_giotto_ph_and_ripser_give_the_same_diagrams(rng):
 
 
 # -- the population's structure in a run's summary --------------------------------
+@pytest.mark.slow
 def test_population_structure_of_one_module_two_modules_and_rotated_units(rng):
     from gridform.analysis.topology import population_structure, rotated_maps
 
@@ -337,6 +344,7 @@ def test_population_structure_of_one_module_two_modules_and_rotated_units(rng):
     assert not rotated.torus
 
 
+@pytest.mark.slow
 def test_population_structure_counts_only_the_units_it_is_given(rng):
     from gridform.analysis.topology import population_structure
 
@@ -351,6 +359,7 @@ def test_population_structure_counts_only_the_units_it_is_given(rng):
     assert first.orientation_spread_deg < 1.0
 
 
+@pytest.mark.slow
 def test_a_failed_phase_decoding_keeps_the_torus_verdict(rng, monkeypatch, caplog):
     import types
 

@@ -79,6 +79,7 @@ def tiny_run(tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("argv", "names"), [
     (["pattern", "--bins", "100000", "--out", "P"], "--bins 100000"),
     (["evaluate", "{run}", "--bins", "50000"], "50000 x 50000 bins"),
@@ -106,6 +107,7 @@ def test_train_into_another_programs_directory_is_refused_and_leaves_it(tmp_path
     assert [p.name for p in other.iterdir()] == ["config.json"]
 
 
+@pytest.mark.slow
 def test_resume_of_a_finished_run_says_so_and_a_changed_config_names_the_values(
         tiny_run, capsys):
     base = ["train", "--preset", "demo", "--steps", "5", "--set", "n_hidden=16",
@@ -167,6 +169,7 @@ def test_an_assumptions_lag_beyond_half_the_box_is_refused(tmp_path, capsys):
     assert not (tmp_path / "A").exists()
 
 
+@pytest.mark.slow
 def test_evaluate_out_without_a_trajectory_is_refused(tiny_run, capsys):
     before = _checksums(tiny_run)
     assert main(["evaluate", str(tiny_run), "--out", "elsewhere"]) == 2
@@ -174,6 +177,7 @@ def test_evaluate_out_without_a_trajectory_is_refused(tiny_run, capsys):
     assert _checksums(tiny_run) == before
 
 
+@pytest.mark.slow
 def test_the_spacing_law_along_a_recorded_path_is_refused(tiny_run, tmp_path, capsys):
     before = _checksums(tiny_run)
     assert main(["evaluate", str(tiny_run), "--trajectory", str(tmp_path / "path.npz"),
@@ -189,6 +193,7 @@ def test_export_nwb_to_a_directory_says_so(tmp_path, capsys):
     assert "is a directory; give the .nwb file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_resume_continues_from_the_stored_config(tmp_path, capsys):
     import json
 
@@ -352,6 +357,7 @@ def test_a_spacing_larger_than_the_box_is_flagged(capsys):
     assert '"fits_in_box": true' in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_assumptions_on_half_visited_maps_fit_every_cell(tmp_path, capsys):
     # a field spreading over the filled, unvisited half once started a fit outside its
     # bounds (SciPy: "Initial guess is outside of provided bounds")
@@ -455,6 +461,7 @@ def test_fuzzed_file_contents_get_a_result_or_a_usage_error(content, kind, tmp_p
     assert _answer(argv, capsys) == 2 or kind == "import-trajectory"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("umask", [0o022, 0o077])
 def test_every_written_file_is_as_readable_as_the_umask_allows(umask, tmp_path):
     import os

@@ -70,6 +70,7 @@ def _scorings_of(calls: list, maps) -> int:
                np.allclose(r, maps.rates, rtol=1e-6, atol=0, equal_nan=True) for r in calls)
 
 
+@pytest.mark.slow
 def test_the_demo_predicts_builds_and_scores_once_and_its_report_only_reads(
         tmp_path, small_demo, counters, capsys):
     out = tmp_path / "demo"

@@ -91,6 +91,7 @@ def test_ratinabox_periodic_environment_becomes_a_torus():
     assert path.box == Box(2.0, 1.0, "periodic")
 
 
+@pytest.mark.slow
 def test_network_ratemaps_along_ratinabox_path(small_run, agent):
     task, params, _ = small_run
     path = RecordedPath.from_ratinabox(agent)
@@ -205,6 +206,7 @@ def _inspect_errors(path):
             and not m.check_function_name.startswith("check_subject")]
 
 
+@pytest.mark.slow
 def test_nwb_round_trip_recorded_cells(tmp_path, agent):
     path = RecordedPath.from_ratinabox(agent).resample(0.02)
     rng = np.random.default_rng(1)
@@ -252,6 +254,7 @@ def test_nwb_readers_refuse_another_box(tmp_path):
     assert read_nwb(f)["trajectory"].box == path.box
 
 
+@pytest.mark.slow
 def test_nwb_model_units_and_overwrite(tmp_path, small_run):
     _, _, run = small_run
     assert main(["evaluate", str(run), "--batches", "2"]) == 0
@@ -390,6 +393,7 @@ def test_place_cell_file_is_read_once_until_it_changes(tmp_path, monkeypatch):
     assert len(reads) == 2
 
 
+@pytest.mark.slow
 def test_train_on_recorded_targets_and_trajectory(tmp_path, agent, capsys):
     maps = uniform_place_cells(64, bins=24, kind="dos", noise=0.0, seed=3)
     data = tmp_path / "rat's data"  # quotes in a path must survive into the config
@@ -460,6 +464,7 @@ def het_report():
     return maps, test_assumptions(maps, shuffles=100)
 
 
+@pytest.mark.slow
 def test_uniform_dog_cells_satisfy_the_assumptions(dog_report):
     _, r = dog_report
     s = r.summary
@@ -472,6 +477,7 @@ def test_uniform_dog_cells_satisfy_the_assumptions(dog_report):
     assert s["assumptions_hold"]
 
 
+@pytest.mark.slow
 def test_heterogeneous_cells_violate_both(het_report):
     _, r = het_report
     s = r.summary
@@ -483,6 +489,7 @@ def test_heterogeneous_cells_violate_both(het_report):
     assert not s["assumptions_hold"]
 
 
+@pytest.mark.slow
 def test_invariance_test_is_calibrated():
     """Uniform populations are rejected at about the nominal rate (not never, not often);
     gradient populations always."""
@@ -525,6 +532,7 @@ def test_centre_surround_fit_recovers_widths():
     assert abs(fits[1]["gauss_sigma_m"] - 0.15) < 0.005
 
 
+@pytest.mark.slow
 def test_assumptions_cli(tmp_path, capsys, dog_report):
     maps, _ = dog_report
     src = tmp_path / "cells.npz"
@@ -576,6 +584,7 @@ def test_jax_encode_is_traceable():
     np.testing.assert_allclose(np.asarray(f(pos)).sum(-1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_evaluate_along_a_trajectory_cli(tmp_path, small_run, agent, capsys):
     task, params, run = small_run
     path = RecordedPath.from_ratinabox(agent)

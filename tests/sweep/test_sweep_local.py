@@ -97,6 +97,7 @@ def _worker_state(dask_worker):
             dask_worker.name, dask_worker.gridform_setup)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs Linux affinity")
 @pytest.mark.parametrize("parent_has_it", [False, True])
 def test_local_workers_are_pinned_and_keep_glibcs_adaptive_malloc(monkeypatch,
@@ -124,6 +125,7 @@ def test_local_workers_are_pinned_and_keep_glibcs_adaptive_malloc(monkeypatch,
             assert trim is None and setup["malloc_restored"] is False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs Linux affinity")
 def test_a_worker_restarted_after_a_kill_is_set_up_again():
     import signal
@@ -166,6 +168,7 @@ def _trained_in_subprocess(config, run_dir, cores):
     return load_params(run_dir)
 
 
+@pytest.mark.slow
 def test_sweep_weights_equal_train_with_the_same_cores(tmp_path):
     # At this size XLA's partitioning already shows in the bits after 5 steps: the same
     # run trained on one core and on two differs, so a worker given the wrong cores fails.
@@ -190,6 +193,7 @@ def test_sweep_weights_equal_train_with_the_same_cores(tmp_path):
             assert np.array_equal(alone[name], swept[name]), (run.run_id, name)
 
 
+@pytest.mark.slow
 def test_one_worker_with_every_core_equals_train_in_this_process(tmp_path):
     spec = load_sweep(sweep_file(tmp_path, 'activation = ["relu"]', seeds=(3,)))
     out = tmp_path / "out"
@@ -214,6 +218,7 @@ def _train_and_count(config, run_dir, cache):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_a_later_process_reads_the_compiled_step_for_another_seed_and_width(tmp_path):
     cache = tmp_path / "cache"
     first = _train_and_count(load_config("demo", **TINY, steps=3, seed=0, sigma=0.12),

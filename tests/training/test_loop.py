@@ -13,6 +13,7 @@ TINY = {"n_hidden": 24, "n_place_cells": 32, "batch_size": 8, "sequence_length":
         "checkpoint_every": 5, "learning_rate": 0.003, "init_input_scale": 32.0}
 
 
+@pytest.mark.slow
 def test_ctrl_c_checkpoints_the_step_reached_and_resume_is_bitwise(tmp_path):
     config = load_config("demo", **TINY, steps=12)
 
@@ -31,6 +32,7 @@ def test_ctrl_c_checkpoints_the_step_reached_and_resume_is_bitwise(tmp_path):
         assert np.array_equal(cut[name], whole[name]), name
 
 
+@pytest.mark.slow
 def test_the_command_line_prints_the_resume_command_and_exits_130(tmp_path, monkeypatch,
                                                                  capsys):
     original = _HostSide.after

@@ -145,6 +145,7 @@ def test_run_ids_survive_the_addition_of_fields():
         assert changed.config_hash() != old and changed.run_id() != config.run_id()
 
 
+@pytest.mark.slow
 def test_learning_rate_warmup_ramps_then_follows_the_schedule():
     from gridform.training.loop import learning_rate_schedule
 
@@ -173,6 +174,7 @@ def test_learning_rate_warmup_ramps_then_follows_the_schedule():
     assert moves[1] == pytest.approx(0.003 / 4, rel=0.05)
 
 
+@pytest.mark.slow
 def test_weight_decay_schedule_holds_then_moves_geometrically_to_weight_decay():
     plain = build_task(tiny(weight_decay_start=0))
     assert plain.weight_decay_at(0) == plain.weight_decay_at(None) == 1e-4
@@ -269,6 +271,7 @@ def test_forward_pass_runs_once_per_loss():
     assert len(calls) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_every_cell_trains_and_the_loss_falls(tmp_path, cell):
     config = tiny(steps=40)
@@ -283,6 +286,7 @@ def test_every_cell_trains_and_the_loss_falls(tmp_path, cell):
     assert np.mean(losses[-5:]) < np.mean(losses[:5])
 
 
+@pytest.mark.slow
 def test_existing_run_is_never_overwritten(tmp_path):
     run = tmp_path / "run"
     train(tiny(steps=5), run)
@@ -296,6 +300,7 @@ def test_existing_run_is_never_overwritten(tmp_path):
     assert (run / "model.safetensors").read_bytes() != before
 
 
+@pytest.mark.slow
 def test_an_mse_run_from_before_the_target_scale_is_not_resumed(tmp_path):
     run = tmp_path / "run"
     train(tiny(steps=5, loss="mse"), run)
@@ -318,6 +323,7 @@ def test_an_mse_run_from_before_the_target_scale_is_not_resumed(tmp_path):
     train(tiny(steps=10), ce, resume=True)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
     rng = np.random.default_rng()
     kill_after = int(rng.integers(1, 6)) * 5  # a random checkpointed step in 5..25
@@ -351,6 +357,7 @@ class _Boom:
         return (os.system, ("touch PWNED",))
 
 
+@pytest.mark.slow
 def test_pickle_in_place_of_a_checkpoint_is_refused_and_never_runs(tmp_path, monkeypatch):
     import hashlib
 
@@ -369,6 +376,7 @@ def test_pickle_in_place_of_a_checkpoint_is_refused_and_never_runs(tmp_path, mon
     assert not (tmp_path / "PWNED").exists()
 
 
+@pytest.mark.slow
 def test_corrupt_and_truncated_checkpoints_are_reported(tmp_path):
     run = tmp_path / "run"
     config = tiny(steps=5)
@@ -383,6 +391,7 @@ def test_corrupt_and_truncated_checkpoints_are_reported(tmp_path):
         load_checkpoint(run, "checkpoint", params, opt)
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     original = Task.make_step
 
@@ -403,6 +412,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch
     assert not (run / "model.safetensors").exists()
 
 
+@pytest.mark.slow
 def test_evaluate_writes_the_promised_summary(tmp_path, capsys):
     run = tmp_path / "run"
     train(tiny(steps=10, eval_batches=3), run)
@@ -459,6 +469,7 @@ def test_a_kill_between_checkpoint_files_leaves_a_loadable_checkpoint(tmp_path, 
     np.testing.assert_array_equal(params["w"], new["w"])
 
 
+@pytest.mark.slow
 def test_evaluate_without_the_topology_extra_leaves_the_modules_out(tmp_path, capsys,
                                                                      monkeypatch):
     import gridform.analysis.topology as topology
@@ -478,6 +489,7 @@ def test_evaluate_without_the_topology_extra_leaves_the_modules_out(tmp_path, ca
         capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_evaluate_with_the_spacing_law_records_the_corrected_spacing(tmp_path, capsys):
     from gridform.theory.spectrum import SpacingCorrection, predict, step_length_m
     from gridform.training.evaluate import corrected_spacing_fields
