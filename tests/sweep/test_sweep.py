@@ -192,8 +192,8 @@ def test_a_point_adds_settings_and_may_pin_its_seed(tmp_path):
 
 # every sweep file shipped in examples/, with the number of runs its comment promises
 EXAMPLE_SWEEPS = {"modules.toml": 4, "module_candidates.toml": 14, "module_seq40.toml": 13,
-                  "no_free_lunch.toml": 48, "spacing_distance.toml": 18,
-                  "spacing_law.toml": 135}
+                  "module_interventions.toml": 12, "no_free_lunch.toml": 48,
+                  "spacing_distance.toml": 18, "spacing_law.toml": 135}
 
 
 def test_every_example_sweep_expands_into_the_runs_it_describes():
