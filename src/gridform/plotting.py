@@ -11,7 +11,8 @@ import numpy as np
 
 from gridform.analysis.ratemaps import Ratemaps
 
-__all__ = ["plot_attractor_run", "plot_autocorrelograms", "plot_ratemap_spectrum",
+__all__ = ["plot_attractor_run", "plot_autocorrelograms", "plot_firing_on_path",
+           "plot_ratemap_spectrum",
            "plot_ratemaps", "plot_score_histograms", "plot_sheet", "plot_sheet_gain",
            "plot_spectrum", "plot_topology", "save_figure"]
 
@@ -268,7 +269,8 @@ def plot_score_histograms(scores, active, predicted_spacing_m: float | None = No
                       label=f"median {np.median(sp):.3f} m")
     ax[1].set(xlabel="grid spacing (m)", ylabel="units above 0.8",
               title=f"spacing of {sp.size} units above 0.8")
-    ax[1].legend(fontsize=7)
+    if ax[1].get_legend_handles_labels()[0]:  # nothing to label without units or theory
+        ax[1].legend(fontsize=7)
     ori = scores.orientation_deg[good]
     ori = ori[np.isfinite(ori)]
     ax[2].hist(ori, bins=np.arange(0, 61, 5), color="tab:green")
@@ -337,12 +339,28 @@ def plot_sheet(state, ax=None, title: str = "the sheet's activity"):
     return ax.figure
 
 
+def plot_firing_on_path(positions, rate, ax=None, fraction: float = 0.5):
+    """A neuron's firing on the path: the path (positions (time, 2), m) in grey, the
+    samples where ``rate`` (time,) exceeds ``fraction`` of its peak in red. Fields show
+    whatever the bins, as in a spike-on-path plot."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.2, 3.2))
+    p, r = np.asarray(positions), np.asarray(rate)
+    ax.plot(p[:, 0], p[:, 1], color="0.8", lw=0.3)
+    high = r > fraction * np.max(r) if r.size and np.max(r) > 0 else np.zeros(r.shape, bool)
+    ax.scatter(p[high, 0], p[high, 1], s=1.5, color="C3")
+    ax.set(aspect="equal", xlabel="x (m)", ylabel="y (m)")
+    return ax.figure
+
+
 def plot_attractor_run(summary: dict, params, state, maps: Ratemaps, scores,
-                       times_s, error_m):
-    """One attractor run: the kernel's gain and ring, the sheet, the most grid-like
-    recorded neurons, and the path-integration error along the path."""
-    fig = plt.figure(figsize=(14, 6))
-    gs = fig.add_gridspec(2, 6, hspace=0.45, wspace=1.1)
+                       times_s, error_m, positions=None, rates=None):
+    """One attractor run: the kernel's gain and ring, the sheet, the path-integration
+    error along the path, and the most grid-like recorded neurons (their firing on the
+    path when ``positions`` (time, 2) and ``rates`` (time, neuron) are given, and their
+    ratemaps)."""
+    fig = plt.figure(figsize=(15, 6))
+    gs = fig.add_gridspec(2, 6, hspace=0.45, wspace=1.5)
     plot_sheet_gain(params, fig.add_subplot(gs[0, :2]))
     plot_sheet(state, fig.add_subplot(gs[0, 2:4]),
                f"the sheet: period {summary['sheet_period_measured']:.2f} neurons")
@@ -351,9 +369,16 @@ def plot_attractor_run(summary: dict, params, state, maps: Ratemaps, scores,
     ax.set(xlabel="time (s)", ylabel="error (cm)",
            title="path integration: decoded - true position")
     s = np.nan_to_num(scores.score_60, nan=-9)
-    order = np.argsort(-s)[:6]
+    shown = 3 if positions is not None and rates is not None else 6
+    order = np.argsort(-s)[:shown]
     plot_ratemaps(maps, scores, cells=order, axes=np.array(
-        [fig.add_subplot(gs[1, c]) for c in range(6)]))
+        [fig.add_subplot(gs[1, c]) for c in range(shown)]))
+    if shown == 3:
+        for c, cell in enumerate(order):
+            ax = fig.add_subplot(gs[1, 3 + c])
+            plot_firing_on_path(positions, np.asarray(rates)[:, cell], ax)
+            ax.set_title(f"#{cell} on the path", fontsize=7)
+            ax.set(xticks=[], yticks=[], xlabel="", ylabel="")
     fig.suptitle(
         f"continuous attractor, {summary['sheet']} x {summary['sheet']} sheet: "
         f"{summary['frac_above_0.8']:.0%} of {summary['n_recorded']} neurons above 0.8, "

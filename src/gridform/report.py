@@ -210,14 +210,15 @@ def save_attractor_figure(directory: Path) -> Path:
     """Draw ``DIR/attractor.png`` from what an attractor directory saved."""
     from gridform.analysis.ratemaps import load_ratemaps
     from gridform.analysis.scores import GridScores
-    from gridform.attractor.run import ATTRACTOR_FILES, read_attractor
+    from gridform.attractor.run import ATTRACTOR_FILES, read_activity, read_attractor
     from gridform.plotting import plot_attractor_run, save_figure
 
     saved = read_attractor(directory)
+    rates, positions, _ = read_activity(directory)
     fig = plot_attractor_run(saved.summary, saved.config.params, saved.settled,
                              load_ratemaps(directory / ATTRACTOR_FILES["ratemaps"]),
                              GridScores.load(directory / ATTRACTOR_FILES["scores"]),
-                             saved.times_s, saved.error_m)
+                             saved.times_s, saved.error_m, positions, rates)
     return save_figure(fig, directory / ATTRACTOR_FIGURE)
 
 

@@ -217,27 +217,24 @@ def draw_spacing_law(*, rows, line):
     return fig
 
 
-def draw_attractor(*, params, theory, state, maps, summary, rnn_maps, rnn_best, profile):
+def draw_attractor(*, params, theory, state, maps, summary, rnn_maps, rnn_best, profile,
+                   path_xy, neuron_rate, neuron_score):
     """The figure of the ``attractor`` target: the two halves side by side. Top, the
     attractor: its kernel's ring, the sheet's pattern, a recorded neuron's map. Bottom, the
     trained network: the place-cell covariance's ring, its most grid-like unit, and its
     phase-sorted connectivity."""
-    from gridform.plotting import plot_sheet, plot_sheet_gain
+    from gridform.plotting import plot_firing_on_path, plot_sheet, plot_sheet_gain
     from gridform.theory.spectrum import predict
 
     fig, ax = plt.subplots(2, 3, figsize=(13, 8))
     plot_sheet_gain(params, ax[0, 0])
     plot_sheet(state, ax[0, 1], f"the sheet: period {summary['sheet_period_measured']:.2f} "
                                 f"neurons (ring: {theory.period_neurons:.2f})")
-    s = np.nan_to_num(_scores_of(maps), nan=-9)
-    best = int(np.argmax(s))
-    sac = autocorrelogram(maps.rates[best:best + 1])[0]
-    w, h = maps.width, maps.height
-    ax[0, 2].imshow(sac, origin="lower", cmap="jet", extent=[-w, w, -h, h])
-    ax[0, 2].set(xlabel="lag x (m)", ylabel="lag y (m)")
-    ax[0, 2].set_title(f"a recorded neuron's autocorrelogram (score {s[best]:.2f}): spacing "
-                       f"{summary['spacing_measured_m']:.3f} m, predicted "
-                       f"{summary['spacing_predicted_m']:.3f} m", fontsize=8)
+    plot_firing_on_path(path_xy, neuron_rate, ax[0, 2])
+    ax[0, 2].set_title(f"a recorded neuron (score {neuron_score:.2f}): spacing "
+                       f"{summary['spacing_measured_m']:.3f} m,\npredicted "
+                       f"{summary['spacing_predicted_m']:.3f} m; red: rate above half its "
+                       "peak", fontsize=8)
     pred = predict("dos", SIGMA_M, SURROUND_SCALE)
     k = np.linspace(0, 4 * pred.k_star, 400)
     power = tuning_power_spectrum(k, "dos", SIGMA_M, SURROUND_SCALE)
@@ -263,16 +260,6 @@ def draw_attractor(*, params, theory, state, maps, summary, rnn_maps, rnn_best, 
                  "in space)", fontsize=10)
     fig.tight_layout()
     return fig
-
-
-def _scores_of(maps) -> np.ndarray:
-    import warnings
-
-    from gridform.analysis.scores import score_ratemaps
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return score_ratemaps(maps).score_60
 
 
 FIGURES: dict[str, Callable[..., Any]] = {

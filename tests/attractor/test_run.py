@@ -140,3 +140,16 @@ def test_topology_finds_the_sheet_a_torus_from_its_activity(small_run, tmp_path)
     t = json.loads((topo / "topology.json").read_text())
     assert t["n_modules"] == 1 and t["torus"] is True
     assert t["modules"][0]["betti"] == [1, 2, 1]
+
+
+def test_a_sheet_that_does_not_drift_reads_back_with_nan_spacings(tmp_path):
+    """Velocity gain 0: no spacing can be predicted (JSON keeps it as null); the
+    directory reads back with NaN, and its report still renders."""
+    from gridform.attractor.run import read_attractor
+
+    out = tmp_path / "still"
+    s = run_attractor(AttractorConfig(duration=2.0, record=8, velocity_gain=0.0), out)
+    assert math.isinf(s["spacing_predicted_m"]) and s["drift_neurons_per_m"] == 0.0
+    back = read_attractor(out).summary
+    assert math.isnan(back["spacing_predicted_m"]) and math.isnan(back["pi_error_median_m"])
+    assert main(["report", str(out)]) == 0

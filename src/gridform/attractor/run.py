@@ -410,6 +410,10 @@ def read_attractor(directory: str | Path) -> SavedAttractor:
     if not is_attractor_dir(d):
         raise FileNotFoundError(f"{d} holds no attractor run (gridform attractor)")
     summary = json.loads((d / ATTRACTOR_FILES["summary"]).read_text())
+    # JSON has no NaN or infinity: they were written as null (a spacing that cannot be
+    # predicted or measured); read them back as NaN
+    summary = {k: (math.nan if v is None and k not in ("n_modules", "torus", "betti")
+                   else v) for k, v in summary.items()}
     known = set(AttractorConfig.__dataclass_fields__)
     config = AttractorConfig(**{k: v for k, v in summary.get("config", {}).items()
                                 if k in known})

@@ -67,11 +67,11 @@ def _reuse(out, config) -> dict | None:
     from dataclasses import asdict
 
     from gridform.analysis.scores import SCORER_VERSION
-    from gridform.attractor.run import is_attractor_dir
+    from gridform.attractor.run import is_attractor_dir, read_attractor
 
     if not is_attractor_dir(out):
         return None
-    summary = json.loads((out / "summary.json").read_text())
+    summary = read_attractor(out).summary
     same = summary.get("config") == json.loads(json.dumps(asdict(config)))
     return summary if same and summary.get("scorer_version") == SCORER_VERSION else None
 
@@ -328,10 +328,16 @@ def target_attractor(ctx: _Context) -> list[Claim]:
     out, s, maps = runs["sheet"]
     with np.load(out / "sheet.npz") as z:
         state = np.asarray(z["settled"])
-    from gridform.attractor.run import AttractorConfig
+    from gridform.attractor.run import AttractorConfig, read_activity
+    from gridform.reproduce._common import _scores
 
     params = AttractorConfig(record=RECORD, seed=ctx.seed).params
+    rates, positions, _ = read_activity(out)
+    s60 = np.nan_to_num(_scores(maps).score_60, nan=-9)
+    best = int(np.argmax(s60))
     ctx.figure_data["attractor"] = dict(params=params, theory=sheet_theory(params),
-                                        state=state, maps=maps, summary=s, **figure)
+                                        state=state, maps=maps, summary=s,
+                                        path_xy=positions, neuron_rate=rates[:, best],
+                                        neuron_score=float(s60[best]), **figure)
     ctx.details["attractor"] = {k: v for k, v in s.items() if k != "config"}
     return claims
