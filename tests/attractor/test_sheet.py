@@ -210,3 +210,17 @@ def test_the_sheet_vmaps_over_parameter_sets():
     for i, g in enumerate([0.1, 0.05]):
         single = one(SheetParams(n=32, period_neurons=6.0, velocity_gain=g))
         assert np.allclose(both[i], single, atol=1e-5)
+
+
+def test_the_package_exports_resolve_lazily():
+    import subprocess
+    import sys
+
+    import gridform.attractor as a
+
+    assert sorted(a.__all__) == sorted(a._NAMES)
+    assert all(getattr(a, name) is not None for name in a.__all__)
+    code = "import sys, gridform.attractor\nprint('jax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "False"  # the command line can import the package without JAX

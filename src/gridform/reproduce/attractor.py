@@ -37,7 +37,12 @@ def _sheet_runs(ctx: _Context) -> dict:
     import jax
 
     from gridform.analysis.ratemaps import load_ratemaps
-    from gridform.attractor.run import AttractorConfig, form_pattern, run_attractor
+    from gridform.attractor.run import (
+        ATTRACTOR_FILES,
+        AttractorConfig,
+        form_pattern,
+        run_attractor,
+    )
     from gridform.attractor.sheet import SheetParams, random_state
 
     base = AttractorConfig(record=RECORD, seed=ctx.seed)
@@ -51,7 +56,7 @@ def _sheet_runs(ctx: _Context) -> dict:
             print(f"      attractor {name}: {config.sheet} x {config.sheet} sheet, "
                   f"{config.samples * config.sample_dt:g} s of path", flush=True)
             summary = run_attractor(config, out)
-        runs[name] = (out, summary, load_ratemaps(out / "ratemaps.npz"))
+        runs[name] = (out, summary, load_ratemaps(out / ATTRACTOR_FILES["ratemaps"]))
     flat = SheetParams(**{**_sheet_fields(base), "amplitude": 0.0})
     state, pattern = form_pattern(flat, random_state(jax.random.key(ctx.seed), flat.n),
                                   base.settle, base.anneal)
@@ -197,7 +202,9 @@ def _attractor_sheet_inputs(runs: dict):
     )
 
     out, s, maps = runs["sheet"]
-    with np.load(out / "activity.npz") as z:
+    from gridform.attractor.run import ATTRACTOR_FILES
+
+    with np.load(out / ATTRACTOR_FILES["activity"]) as z:
         neurons = np.asarray(z["neurons"])
     from gridform.reproduce._common import _scores
 
@@ -326,7 +333,9 @@ def target_attractor(ctx: _Context) -> list[Claim]:
     more, figure = _connectivity_claims(ctx, runs)
     claims += more
     out, s, maps = runs["sheet"]
-    with np.load(out / "sheet.npz") as z:
+    from gridform.attractor.run import ATTRACTOR_FILES
+
+    with np.load(out / ATTRACTOR_FILES["sheet"]) as z:
         state = np.asarray(z["settled"])
     from gridform.attractor.run import AttractorConfig, read_activity
     from gridform.reproduce._common import _scores
