@@ -1,3 +1,12 @@
+"""Shared helpers and fixtures of the test suite.
+
+The test folders mirror the packages of ``src/gridform`` and hold no ``__init__.py``:
+pytest imports each test module by its file name, so every test module's name is unique
+across folders, and ``from conftest import ...`` reaches this file from any of them.
+"""
+
+import contextlib
+import io
 import os
 import tempfile
 
@@ -26,6 +35,21 @@ def as_ratemaps(maps, c):
     if maps.ndim == 2:
         maps = maps[None]
     return Ratemaps(maps, np.ones(maps.shape[1:]), c, c)
+
+
+@pytest.fixture(scope="session")
+def quick_reproduction(tmp_path_factory):
+    """``gridform reproduce spectrum pattern multicell one-layer --quick``, run once for the
+    claims' tests and the report's: its output directory and what it printed."""
+    from gridform.cli import main
+
+    out = tmp_path_factory.mktemp("reproduce") / "quick"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["reproduce", "spectrum", "pattern", "multicell", "one-layer", "--quick",
+                     "--out", str(out)])
+    assert code == 0, printed.getvalue()
+    return out, printed.getvalue()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from gridform.analysis.scores import (
     spectral_null,
     triad_phase_sum,
 )
-from gridform.cli import main
 from gridform.reproduce import Claim, _shell_resolution, _write_claims, read_claims
 from gridform.training.evaluate import largest_rate_matched_subset, rate_matched_units
 
@@ -206,13 +205,12 @@ def test_rate_matched_units_match_within_ten_percent():
 
 
 @pytest.fixture(scope="module")
-def pattern_claims(tmp_path_factory):
-    out = tmp_path_factory.mktemp("repro")
-    assert main(["reproduce", "spectrum", "pattern", "multicell", "one-layer", "--quick",
-                 "--out", str(out)]) == 0
+def pattern_claims(quick_reproduction):
+    out, _ = quick_reproduction
     return {c.claim.rsplit(" (", 1)[0]: c for c in read_claims(out / "claims.csv")}
 
 
+@pytest.mark.slow
 def test_every_control_fails_and_the_known_answers_hold(pattern_claims):
     assert len(pattern_claims) >= 15
     assert all(c.control and c.control_passes is False for c in pattern_claims.values())
@@ -229,6 +227,7 @@ def test_every_control_fails_and_the_known_answers_hold(pattern_claims):
         assert pattern_claims[name].holds, pattern_claims[name]
 
 
+@pytest.mark.slow
 def test_the_hierarchy_is_measured_beyond_the_torus_shells_against_a_sharp_ring(
         pattern_claims):
     """The old count of distinct scales on a 2.2 m torus counted the torus's own Fourier
