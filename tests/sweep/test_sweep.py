@@ -7,12 +7,10 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from gridform.cli import main
-from gridform.sweep import SweepSpecError, load_sweep, parse_sweep, run_sweep, train_population
-from gridform.training import load_config, train
+from gridform.sweep import SweepSpecError, load_sweep, parse_sweep, run_sweep
 from gridform.training.runs import read_run_config
 
 TINY = {"n_hidden": 24, "n_place_cells": 32, "batch_size": 8, "sequence_length": 6,
@@ -28,6 +26,7 @@ def tiny_sweep(tmp_path, axes, steps=150, extra=""):
     return path
 
 
+@pytest.mark.slow
 def test_a_killed_worker_loses_no_run_and_a_rerun_trains_nothing(tmp_path):
     from distributed import Client, LocalCluster
 
@@ -73,6 +72,7 @@ def test_a_killed_worker_loses_no_run_and_a_rerun_trains_nothing(tmp_path):
     assert stamps == {r: (r / "model.safetensors").stat().st_mtime_ns for r in runs}
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, capsys):
     # the demo preset holds weight_decay_start over these 20 steps: 1e38 overflows the loss
     path = tiny_sweep(tmp_path, "weight_decay_start = [1e-3, 1e38]", steps=20)
@@ -87,35 +87,6 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, capsys):
     assert main(["sweep-report", str(out)]) == 0
     page = (out / "sweep_report.html").read_text()
     assert "1 done, 1 failed" in page and "Failed runs" in page
-
-
-def test_population_equals_separate_runs(tmp_path):
-    configs = [load_config("demo", **TINY, steps=25, seed=s) for s in (0, 1, 2)]
-    pop = train_population(configs, [tmp_path / f"p{s}" for s in range(3)])
-    for cfg, params in zip(configs, pop["params"], strict=True):
-        run = tmp_path / f"single{cfg.seed}"
-        train(cfg, run)
-        from gridform.training.loop import load_params
-
-        single = load_params(run)
-        for name in single:
-            np.testing.assert_allclose(params[name], single[name], rtol=1e-3, atol=2e-5,
-                                       err_msg=name)
-    # members differ from each other (different seeds)
-    assert not np.allclose(pop["params"][0]["w_rec"], pop["params"][1]["w_rec"])
-    with pytest.raises(ValueError, match="differ only in seed"):
-        train_population([configs[0], load_config("demo", **TINY | {"n_hidden": 16})])
-
-
-def test_population_mode_of_the_sweep_writes_ordinary_runs(tmp_path):
-    path = tiny_sweep(tmp_path, 'activation = ["relu"]', steps=20,
-                      extra="[sweep]\nseeds = [0, 1, 2]\n")
-    out = tmp_path / "out"
-    assert main(["sweep", str(path), "--out", str(out), "--workers", "1",
-                 "--population", "3"]) == 0
-    dones = [json.loads(p.read_text()) for p in out.glob("runs/*/DONE.json")]
-    assert len(dones) == 3 and all(d.get("population") == 3 for d in dones)
-    assert len((out / "results.csv").read_text().strip().splitlines()) == 4
 
 
 @pytest.mark.parametrize(("axes", "message"), [
@@ -153,6 +124,7 @@ def test_random_draws_are_seeded_and_validated():
         parse_sweep({"axis": {}})
 
 
+@pytest.mark.slow
 def test_reproduce_trains_the_missing_seeds_of_its_conditions_in_one_sweep(tmp_path):
     from gridform.reproduce._common import _Context
     from gridform.reproduce.conditions import _train_arms
