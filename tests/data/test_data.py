@@ -42,7 +42,9 @@ test_assumptions.__test__ = False  # a library function, not a pytest test
 def small_run(tmp_path_factory):
     """A small trained network (64 units) and its task."""
     run = tmp_path_factory.mktemp("run")
-    cfg = load_config("demo", overrides=["n_hidden=64", "n_place_cells=128", "steps=60"])
+    # the tests read the network, never how well it learned: a few small batches will do
+    cfg = load_config("demo", overrides=["n_hidden=64", "n_place_cells=128", "steps=10",
+                                         "batch_size=20"])
     train(cfg, run)
     return build_task(cfg), load_params(run), run
 
