@@ -333,7 +333,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from gridform.reference import NONLINEARITIES, PLACE_CELL_KINDS
 
     parser = _Parser(
         prog="gridform",
@@ -347,6 +346,25 @@ def build_parser() -> argparse.ArgumentParser:
                              "persistent cache (default: on, in $GRIDFORM_CACHE or "
                              "~/.cache/gridform/jax)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_theory_commands(sub)
+    _add_reproduce_commands(sub)
+    _add_sweep_commands(sub)
+
+    from gridform.attractor.cli import add_attractor_command
+    from gridform.data.cli import add_data_commands
+    from gridform.topology_cli import add_topology_command
+    from gridform.training.cli import add_training_commands
+
+    add_topology_command(sub)
+    add_attractor_command(sub)
+    add_training_commands(sub)
+    add_data_commands(sub)
+    return parser
+
+
+def _add_theory_commands(sub: argparse._SubParsersAction) -> None:
+    """demo, score, theory and pattern."""
+    from gridform.reference import NONLINEARITIES, PLACE_CELL_KINDS
 
     p = sub.add_parser("demo", help="run the main job on built-in defaults",
                        description="Theory, pattern formation, a trained network and their "
@@ -416,6 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite earlier results in --out")
     p.set_defaults(func=cmd_pattern)
 
+
+def _add_reproduce_commands(sub: argparse._SubParsersAction) -> None:
+    """reproduce and report."""
     from gridform.reproduce import EXTRA_TARGETS, TARGETS
 
     p = sub.add_parser("reproduce", help="check the paper's claims: figures and a claims table",
@@ -451,6 +472,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="HTML file to write, ending in .html (default: DIR/report.html)")
     p.set_defaults(func=cmd_report)
 
+
+def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
+    """sweep and sweep-report."""
     p = sub.add_parser("sweep", help="run a sweep of trainings on Dask",
                        description="Expand SWEEP.toml into runs and train them on Dask: a "
                                    "local cluster by default, an existing scheduler with "
@@ -486,17 +510,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fraction of active units above it for a run to form grids "
                         "(default: 0.1)")
     p.set_defaults(func=cmd_sweep_report)
-
-    from gridform.attractor.cli import add_attractor_command
-    from gridform.data.cli import add_data_commands
-    from gridform.topology_cli import add_topology_command
-    from gridform.training.cli import add_training_commands
-
-    add_topology_command(sub)
-    add_attractor_command(sub)
-    add_training_commands(sub)
-    add_data_commands(sub)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
