@@ -110,6 +110,7 @@ def test_activity_cloud_drops_slow_samples_and_bins_in_time():
 
 
 # -- known answers ----------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize(("bins", "noise"), [(20, 0.0), (20, 0.1)])
 def test_one_ideal_module_is_one_torus(rng, bins, noise):
     maps = with_noise(module_maps(rng, 64, 0.74, 0.0, bins=bins), rng, noise)

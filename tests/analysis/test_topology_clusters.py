@@ -49,6 +49,7 @@ def test_the_sacs_of_two_lattices_form_two_clusters_and_noise_joins_neither(rng)
         autocorrelogram_clusters(maps, min_correlation=1.0)
 
 
+@pytest.mark.slow
 def test_each_lattice_cluster_is_a_torus_and_no_noise_cluster_is(rng):
     maps = population(rng)
     topo = population_topology(maps, threshold=0.5, select="clusters", phases=False)
@@ -72,6 +73,7 @@ def test_each_lattice_cluster_is_a_torus_and_no_noise_cluster_is(rng):
     assert grid.selection == "grid" and grid.n_modules == 2
 
 
+@pytest.mark.slow
 def test_topology_cli_select_clusters_writes_the_clusters_and_their_betti_numbers(
         rng, tmp_path, capsys):
     src = tmp_path / "maps.npz"

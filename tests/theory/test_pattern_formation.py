@@ -137,6 +137,7 @@ def test_gaussian_patterns_follow_the_box():
     assert spacing_k(3.3) == pytest.approx(2 * np.pi / 3.3, rel=0.02)
 
 
+@pytest.mark.slow
 def test_multicell_maps_stay_orthonormal():
     # (the maps' distinct scales on this 2.2 m torus are its own Fourier shells, so they
     # are not asserted here: the hierarchy is tested in test_claim_checks)
@@ -200,6 +201,7 @@ def test_one_layer_models_return_the_promised_maps():
         nmf_maps(pc, jax.random.key(1), k=2, bins=20, eta=1.5)
 
 
+@pytest.mark.slow
 def test_nmf_of_an_even_place_code_is_hexagonal_and_pca_is_not():
     """THEORY.md section 2's one-layer check, on a code that covers the box evenly."""
     from gridform.theory.one_layer import nmf_maps, pca_maps, place_code_matrix

@@ -86,6 +86,7 @@ def test_conformal_term_has_a_gradient_and_none_that_is_nan_on_a_still_state(rng
         conformal_isometry_loss(hidden, jnp.asarray(steps[:, :2]), 1.0)
 
 
+@pytest.mark.slow
 def test_the_trainer_adds_the_term_on_its_hidden_states_and_real_steps():
     base = build_task(tiny(boundary="walls"))
     task = build_task(tiny(boundary="walls", conformal_weight=0.5, conformal_scale=4.0))
@@ -190,6 +191,7 @@ def test_unit_norm_hidden_states_lie_on_the_sphere_in_the_positive_orthant():
     assert not np.allclose(np.linalg.norm(np.asarray(plain), axis=-1), 1.0, atol=1e-2)
 
 
+@pytest.mark.slow
 def test_all_three_options_train_and_store_their_config(tmp_path):
     config = tiny(n_hidden=36, steps=6, recurrent_init="attractor", hidden_norm="unit",
                   conformal_weight=0.1, conformal_scale=5.0)
