@@ -131,6 +131,7 @@ def test_report_reads_an_attractor_directory(small_run, tmp_path):
     assert html.count("data:image/png;base64") >= 5  # the run's figure and the ratemaps'
 
 
+@pytest.mark.slow
 def test_topology_finds_the_sheet_a_torus_from_its_activity(small_run, tmp_path):
     """The network is a torus by construction: the activity-mode test must say so (with
     128 neurons; 48 leave spurious loops, Betti (1, 4, 1))."""
