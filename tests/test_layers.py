@@ -25,7 +25,7 @@ LAYERS = {  # module prefix -> layer; the longest matching prefix wins
     "gridform.reproduce_figures": 5,
     "gridform.sweep.report": 5,
     "gridform.demo": 6, "gridform.cli": 6, "gridform.cli_args": 6, "gridform.topology_cli": 6,
-    "gridform.data.cli": 6, "gridform.training.cli": 6, "gridform.attractor.cli": 6,
+    "gridform.data.cli": 6, "gridform.training.cli": 6, "gridform.attractor_cli": 6,
     "gridform": 6,
 }
 # Upward imports tolerated for now; each must be listed here, and the entry must go once

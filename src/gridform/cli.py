@@ -350,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reproduce_commands(sub)
     _add_sweep_commands(sub)
 
-    from gridform.attractor.cli import add_attractor_command
+    from gridform.attractor_cli import add_attractor_command
     from gridform.data.cli import add_data_commands
     from gridform.topology_cli import add_topology_command
     from gridform.training.cli import add_training_commands

@@ -1,4 +1,5 @@
-"""``gridform attractor``: run the continuous-attractor network along a path."""
+"""``gridform attractor``: run the continuous-attractor network along a path (the command
+line of :mod:`gridform.attractor`, a layer above it)."""
 
 from __future__ import annotations
 
