@@ -9,6 +9,7 @@ as the attractor's are by construction.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -43,7 +44,7 @@ def _sheet_runs(ctx: _Context) -> dict:
         form_pattern,
         run_attractor,
     )
-    from gridform.attractor.sheet import SheetParams, random_state
+    from gridform.attractor.sheet import random_state
 
     base = AttractorConfig(record=RECORD, seed=ctx.seed)
     runs = {}
@@ -57,7 +58,7 @@ def _sheet_runs(ctx: _Context) -> dict:
                   f"{config.samples * config.sample_dt:g} s of path", flush=True)
             summary = run_attractor(config, out)
         runs[name] = (out, summary, load_ratemaps(out / ATTRACTOR_FILES["ratemaps"]))
-    flat = SheetParams(**{**_sheet_fields(base), "amplitude": 0.0})
+    flat = dataclasses.replace(base.params, amplitude=0.0)
     state, pattern = form_pattern(flat, random_state(jax.random.key(ctx.seed), flat.n),
                                   base.settle, base.anneal)
     runs["no-ring"] = (flat, np.asarray(state), pattern)
@@ -81,10 +82,13 @@ def _reuse(out, config) -> dict | None:
     return summary if same and summary.get("scorer_version") == SCORER_VERSION else None
 
 
-def _sheet_fields(config) -> dict:
-    p = config.params
-    return {f: getattr(p, f) for f in ("n", "period_neurons", "gamma_ratio", "shift",
-                                       "velocity_gain", "amplitude", "tau", "dt")}
+def _saved_scores(out):
+    """The scores run_attractor saved beside the ratemaps (a reused run's scorer version
+    is checked by :func:`_reuse`), instead of scoring the maps again."""
+    from gridform.analysis.scores import GridScores
+    from gridform.attractor.run import ATTRACTOR_FILES
+
+    return GridScores.load(out / ATTRACTOR_FILES["scores"])
 
 
 def _period_claim(runs: dict) -> Claim:
@@ -194,24 +198,17 @@ def _attractor_sheet_inputs(runs: dict):
     outgoing weights (unit -> unit, gridform.models' convention), phases on the lattice,
     and preferred directions."""
     from gridform.analysis.mechanism import lattice_phases
-    from gridform.attractor.sheet import (
-        DIRECTION_ANGLES,
-        SheetParams,
-        direction_index,
-        weights_between,
-    )
+    from gridform.attractor.run import read_attractor
+    from gridform.attractor.sheet import DIRECTION_ANGLES, direction_index, weights_between
 
-    out, s, maps = runs["sheet"]
+    out, _, maps = runs["sheet"]
     from gridform.attractor.run import ATTRACTOR_FILES
 
     with np.load(out / ATTRACTOR_FILES["activity"]) as z:
         neurons = np.asarray(z["neurons"])
-    from gridform.reproduce._common import _scores
-
-    scores = _scores(maps)
+    scores = _saved_scores(out)
     spacing, orient = _median(scores.spacing_m), _median(scores.orientation_deg)
-    params = SheetParams(s["sheet"], s["period_neurons"], s["gamma_ratio"], s["shift"],
-                         s["velocity_gain"])
+    params = read_attractor(out).config.params
     w = weights_between(params, neurons).T  # [a, b]: from a onto b
     phases = lattice_phases(maps, spacing, orient)
     angles = DIRECTION_ANGLES[direction_index(params.n).reshape(-1)[neurons]]
@@ -338,11 +335,10 @@ def target_attractor(ctx: _Context) -> list[Claim]:
     with np.load(out / ATTRACTOR_FILES["sheet"]) as z:
         state = np.asarray(z["settled"])
     from gridform.attractor.run import AttractorConfig, read_activity
-    from gridform.reproduce._common import _scores
 
     params = AttractorConfig(record=RECORD, seed=ctx.seed).params
     rates, positions, _ = read_activity(out)
-    s60 = np.nan_to_num(_scores(maps).score_60, nan=-9)
+    s60 = np.nan_to_num(_saved_scores(out).score_60, nan=-9)
     best = int(np.argmax(s60))
     ctx.figure_data["attractor"] = dict(params=params, theory=sheet_theory(params),
                                         state=state, maps=maps, summary=s,
