@@ -18,7 +18,7 @@ COMMANDS = ["", "demo", "theory", "pattern", "train", "evaluate", "score", "topo
             "reproduce", "report", "sweep", "sweep-report", "import-trajectory",
             "assumptions", "export-nwb"]
 PROBE = ("import sys, runpy; sys.argv = ['gridform', *{args!r}]\n"
-         "try:\n    runpy.run_module('gridform.cli', run_name='__main__')\n"
+         "try:\n    runpy.run_module('gridform.cli.app', run_name='__main__')\n"
          "except SystemExit:\n    pass\n"
          "print('HEAVY', sorted(m for m in ('jax', 'scipy', 'distributed', 'matplotlib') "
          "if m in sys.modules), file=sys.stderr)")

@@ -1,7 +1,7 @@
 """Where one fp32 training step goes: the readout, the recurrent core and bare GEMMs.
 
 Times, jitted and in isolation, the two hand-differentiated pieces of a gridform step
-(:func:`gridform.models.readout_cross_entropy` and the recurrent core) forward and
+(:func:`gridform.core.models.readout_cross_entropy` and the recurrent core) forward and
 forward + backward, and the matrix products they are made of, including the products
 with a transposed operand that the weight gradients need, in the layouts XLA offers.
 Batch 200, 20 steps, 512 place cells, as ``bench_train.py``. Run:
@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from _timing import best_time
 
-from gridform.models import _rnn_core, _transposed, readout_cross_entropy
+from gridform.core.models import _rnn_core, _transposed, readout_cross_entropy
 
 B, T, NP = 200, 20, 512
 

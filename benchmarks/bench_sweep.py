@@ -40,8 +40,8 @@ SWEEP = ROOT / "examples" / "no_free_lunch.toml"
 
 def _loop(sweep: str, out: str, runs: int) -> None:
     """The sequential baseline, run as this file's child: every run in this process."""
-    from gridform import compile_cache
-    from gridform.sweep import execute_run, load_sweep
+    from gridform.core import compile_cache
+    from gridform.experiments.sweep import execute_run, load_sweep
 
     for r in load_sweep(sweep, quick=True).manifest()[:runs]:
         rec = execute_run(r.to_dict(), out)
@@ -66,7 +66,7 @@ def _toml_table(d: dict) -> str:
 
 def _seed_sweep(tmp: Path, k: int) -> Path:
     """K runs of the quick sweep's first configuration that differ only in seed."""
-    from gridform.sweep import load_sweep
+    from gridform.experiments.sweep import load_sweep
 
     base = load_sweep(SWEEP, quick=True).manifest()[0].config
     fields = {n: v for n, v in base.model_dump().items() if n != "seed" and v is not None}
@@ -118,7 +118,7 @@ def main() -> None:
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
-    gridform = [sys.executable, "-m", "gridform.cli"]
+    gridform = [sys.executable, "-m", "gridform.cli.app"]
     res: dict[str, dict] = {"machine": {"cores": len(os.sched_getaffinity(0)),
                                         "python": platform.python_version()}}
     try:

@@ -25,7 +25,7 @@ import numpy as np
 
 
 def synthetic_source(directory: Path) -> Path:
-    from gridform.analysis.ratemaps import Ratemaps
+    from gridform.core.ratemaps import Ratemaps
     from gridform.data.synthetic import lattice_ratemaps
 
     rng = np.random.default_rng(0)
@@ -49,7 +49,7 @@ def main() -> None:
         for r in range(args.repeats):
             out = tmp / f"out{r}"
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "gridform.cli", "topology", str(source),
+            subprocess.run([sys.executable, "-m", "gridform.cli.app", "topology", str(source),
                             "--out", str(out), "--shuffles", str(args.shuffles)],
                            check=True, stdout=subprocess.DEVNULL)
             walls.append(time.perf_counter() - t)

@@ -2,8 +2,8 @@
 process per core, all at once (what `gridform sweep`'s default local plan runs).
 
 Each variant is a fresh process pinned to its cores before JAX starts, so XLA sizes its
-thread pool to them (as `gridform.sweep.local` does for a worker). Each process builds the
-preset's task, takes 20 warm-up steps (compilation included) and then times the real
+thread pool to them (as `gridform.experiments.sweep.local` does for a worker). Each process
+builds the preset's task, takes 20 warm-up steps (compilation included) and then times the real
 training step (trajectories simulated inside the program) with the shared timer
 (`_timing.best_time`). Reported: steps/s of one process on one core, of one process on
 all cores, of each of the one-core processes running together, and the ratio of their

@@ -3,9 +3,10 @@
 The demo network (256 units, batch 100) is launch-bound on a GPU: one process keeps the
 device mostly idle. So each setting runs in its own process (memory not preallocated),
 several processes share the GPU, and each trains its seeds as one vmapped population
-(`gridform.sweep.population`), then evaluates every member exactly as `gridform evaluate`
-does. The CPU confirms the winner afterwards (`benchmarks/demo_recipe.py`): the GPU only
-says which rows are worth the CPU's minutes, and how much the seed moves them.
+(`gridform.experiments.sweep.population`), then evaluates every member exactly as
+`gridform evaluate` does. The CPU confirms the winner afterwards
+(`benchmarks/demo_recipe.py`): the GPU only says which rows are worth the CPU's
+minutes, and how much the seed moves them.
 
     python benchmarks/gpu_demo_sweep.py "" "loss='mse'" "n_hidden=512" --seeds 3 \\
         --parallel 8 --out DIR [--small]
@@ -33,7 +34,7 @@ KEYS = ("error_cm", "frac_above_0.3", "frac_above_0.8", "mean_pairwise_corr",
 
 def one(setting: str, seeds: int, out: Path, small: bool, keep: bool) -> None:
     """Train ``seeds`` members of one setting as a population and evaluate each."""
-    from gridform.sweep.population import train_population
+    from gridform.experiments.sweep.population import train_population
     from gridform.training import load_config
     from gridform.training.evaluate import evaluate_run
 

@@ -73,7 +73,7 @@ def check(out: Path, steps: int) -> None:
 
 
 def population(out: Path, small: bool, budget: float) -> None:
-    from gridform.sweep import train_population
+    from gridform.experiments.sweep import train_population
 
     steps = 40 if small else 800
     rows = []
@@ -146,7 +146,7 @@ def paper_scale(out: Path, small: bool, train_seconds: float, budget: float,
                 f"{100 * a:.1f}% above 0.3, {100 * b:.1f}% above 0.8: {verdict} the Neuron "
                 "2023 level (>= 50% and >= 20%)")
     try:
-        from gridform.report import write_report
+        from gridform.presentation.report import write_report
 
         write_report(run, run / "report.html")
         shutil.copy(run / "report.html", out / "paper_report.html")

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-from gridform.analysis.ratemaps import load_ratemaps
 from gridform.analysis.scores import score_ratemaps
 from gridform.analysis.topology import (
     STRONG_GRID_SCORE,
@@ -35,6 +34,7 @@ from gridform.analysis.topology import (
     population_structure,
     rayleigh_p,
 )
+from gridform.core.ratemaps import load_ratemaps
 from gridform.training.config import load_config
 from gridform.training.evaluate import active_units
 from gridform.training.runs import RunDir

@@ -27,10 +27,10 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from gridform.analysis.ratemaps import RatemapAccumulator, load_ratemaps
 from gridform.analysis.scores import autocorrelogram, grid_geometry
+from gridform.core.environment import Box
+from gridform.core.ratemaps import RatemapAccumulator, load_ratemaps
 from gridform.data.synthetic import lattice_ratemaps
-from gridform.environment import Box
 from gridform.training.evaluate import summarise
 from gridform.training.loop import build_task, load_params, read_run_config
 

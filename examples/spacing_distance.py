@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gridform.reference import DT_S, SIGMA_M, SPEED_SCALE_M_S, SURROUND_SCALE
-from gridform.reproduce.spacing_law import MEDIAN_BAR, WORST_BAR, measure_run
+from gridform.core.reference import DT_S, SIGMA_M, SPEED_SCALE_M_S, SURROUND_SCALE
+from gridform.experiments.reproduce.spacing_law import MEDIAN_BAR, WORST_BAR, measure_run
 from gridform.theory.spectrum import predict
 from gridform.training.runs import RunDir
 

@@ -45,7 +45,7 @@ import optax
 from spacing_readout import fit_readout  # the sibling example (run as a script from here)
 
 from gridform.analysis.scores import score_ratemaps
-from gridform.models import sequence_loss_time_major
+from gridform.core.models import sequence_loss_time_major
 from gridform.training.evaluate import active_units, evaluate_params
 from gridform.training.loop import build_task, load_params, read_run_config
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gridform.analysis.ratemaps import load_ratemaps
 from gridform.analysis.scores import null_model, score_ratemaps
+from gridform.core.ratemaps import load_ratemaps
 from gridform.training.runs import RunDir
 
 

@@ -18,8 +18,8 @@ import pytest
 os.environ["GRIDFORM_CACHE"] = tempfile.mkdtemp(prefix="gridform-test-cache-")
 
 from gridform import Ratemaps
+from gridform.core.environment import Box
 from gridform.data.synthetic import lattice_ratemaps
-from gridform.environment import Box
 
 
 def lattice_map(n=20, width=2.2, spacing=0.7, theta_deg=0.0, phase=(0.0, 0.0),
@@ -41,7 +41,7 @@ def as_ratemaps(maps, c):
 def quick_reproduction(tmp_path_factory):
     """``gridform reproduce spectrum pattern multicell one-layer --quick``, run once for the
     claims' tests and the report's: its output directory and what it printed."""
-    from gridform.cli import main
+    from gridform.cli.app import main
 
     out = tmp_path_factory.mktemp("reproduce") / "quick"
     printed = io.StringIO()

@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from gridform import _moved
+
+_moved.install()  # the import paths of modules before the layer folders still work
+
 # The names below are imported when first used, not with the package: `gridform --help`
 # and every command start without importing JAX, and `from gridform import Ratemaps` works
 # as before.
@@ -18,11 +22,11 @@ _EXPORTS = {
                      "Ratemaps", "autocorrelogram", "border_score", "compute_ratemaps",
                      "gridness", "load_ratemaps", "null_model", "score_ratemaps",
                      "spatial_information"), "gridform.analysis"),
-    "Box": "gridform.environment",
+    "Box": "gridform.core.environment",
     **dict.fromkeys(("PLACE_CELL_KINDS", "PlaceCells", "surround_scale_from_ratio"),
-                    "gridform.place_cells"),
+                    "gridform.core.place_cells"),
     **dict.fromkeys(("MotionModel", "Trajectories", "simulate_trajectories"),
-                    "gridform.trajectories"),
+                    "gridform.core.trajectories"),
 }
 
 if TYPE_CHECKING:
@@ -41,9 +45,9 @@ if TYPE_CHECKING:
         score_ratemaps,
         spatial_information,
     )
-    from gridform.environment import Box
-    from gridform.place_cells import PLACE_CELL_KINDS, PlaceCells, surround_scale_from_ratio
-    from gridform.trajectories import MotionModel, Trajectories, simulate_trajectories
+    from gridform.core.environment import Box
+    from gridform.core.place_cells import PLACE_CELL_KINDS, PlaceCells, surround_scale_from_ratio
+    from gridform.core.trajectories import MotionModel, Trajectories, simulate_trajectories
 
 
 def __getattr__(name: str):

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import scipy.ndimage as ndi
 
-from gridform.analysis.ratemaps import Ratemaps
 from gridform.analysis.scores import (
     find_triads,
     score_ratemaps,
@@ -15,6 +14,7 @@ from gridform.analysis.scores import (
     triad_phase_sum,
     triad_waves,
 )
+from gridform.core.ratemaps import Ratemaps
 
 TRIAD = [(0, 5), (4, -3), (-4, -2)]  # sums to zero on a 40-bin torus
 
@@ -60,7 +60,7 @@ def test_waves_rebuilt_from_a_triad_carry_the_phases_they_are_given():
 
 
 def test_relu_maps_with_a_random_phase_sum_fail_the_triad_check():
-    from gridform.reproduce.pattern import triad_check
+    from gridform.experiments.reproduce.pattern import triad_check
 
     rng = np.random.default_rng(0)
     phases = rng.uniform(-np.pi, np.pi, (40, 3))
@@ -80,7 +80,7 @@ def test_relu_maps_with_a_random_phase_sum_fail_the_triad_check():
 
 
 def test_a_map_without_a_triad_counts_as_a_failure_not_a_drop():
-    from gridform.reproduce.pattern import triad_check
+    from gridform.experiments.reproduce.pattern import triad_check
 
     n = 40
     y, x = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
@@ -93,7 +93,7 @@ def test_a_map_without_a_triad_counts_as_a_failure_not_a_drop():
 
 
 def test_relu_noise_fails_the_square_units_check():
-    from gridform.reproduce.rnn import ABOVE_NULL, shape_fractions
+    from gridform.experiments.reproduce.rnn import ABOVE_NULL, shape_fractions
 
     rng = np.random.default_rng(0)
     bins, size = 20, 0.11
@@ -113,9 +113,9 @@ def test_relu_noise_fails_the_square_units_check():
 
 
 def test_square_units_above_their_null_coexist_with_hexagonal_ones():
+    from gridform.core.environment import Box
     from gridform.data.synthetic import lattice_ratemaps
-    from gridform.environment import Box
-    from gridform.reproduce.rnn import shape_fractions
+    from gridform.experiments.reproduce.rnn import shape_fractions
 
     box = Box(2.2, 2.2, "walls")
     rng = np.random.default_rng(0)
@@ -129,9 +129,9 @@ def test_square_units_above_their_null_coexist_with_hexagonal_ones():
 
 @pytest.mark.parametrize("wrong", ["relu noise", "stripes"])
 def test_relu_noise_and_stripes_at_the_box_scale_fail_the_gaussian_squares_check(wrong):
+    from gridform.core.environment import Box
     from gridform.data.synthetic import lattice_ratemaps
-    from gridform.environment import Box
-    from gridform.reproduce.pattern import square_check
+    from gridform.experiments.reproduce.pattern import square_check
 
     box, bins = Box(3.3, 3.3, "periodic"), 60
     rng = np.random.default_rng(0)
@@ -150,9 +150,9 @@ def test_relu_noise_and_stripes_at_the_box_scale_fail_the_gaussian_squares_check
 
 
 def test_square_patterns_pass_the_gaussian_squares_check():
+    from gridform.core.environment import Box
     from gridform.data.synthetic import lattice_ratemaps
-    from gridform.environment import Box
-    from gridform.reproduce.pattern import square_check
+    from gridform.experiments.reproduce.pattern import square_check
 
     box = Box(3.3, 3.3, "periodic")
     maps = lattice_ratemaps(0.55, np.linspace(0, 90, 12, endpoint=False), kind="square",
@@ -174,8 +174,8 @@ def test_torus_shell_scales_fail_the_hierarchy_check():
     """Maps whose wavenumbers are the 2.2 m torus's own neighbouring Fourier shells (6.39,
     8.57, 9.03, 10.30, 11.78 rad/m) used to count as five scales; no gap between them holds
     two shells that no map took, so they are one scale now."""
-    from gridform.reproduce._common import _shells
-    from gridform.reproduce.multicell import MIN_SCALES, hierarchy
+    from gridform.experiments.reproduce._common import _shells
+    from gridform.experiments.reproduce.multicell import MIN_SCALES, hierarchy
 
     shells = _shells(44, 2.2)
     k = np.repeat([shells[np.argmin(abs(shells - v))] for v in (6.39, 8.57, 9.03, 10.30,
@@ -186,8 +186,8 @@ def test_torus_shell_scales_fail_the_hierarchy_check():
 
 
 def test_scales_with_empty_shells_between_them_pass_the_hierarchy_check():
-    from gridform.reproduce._common import _shells
-    from gridform.reproduce.multicell import hierarchy
+    from gridform.experiments.reproduce._common import _shells
+    from gridform.experiments.reproduce.multicell import hierarchy
 
     shells = _shells(260, 13.0)  # shells about 1-2% apart near 5-10 rad/m
     k = np.array([shells[np.argmin(abs(shells - v))] for v in (5.0, 5.05, 7.0, 7.1, 9.8,
@@ -204,7 +204,7 @@ def test_scales_with_empty_shells_between_them_pass_the_hierarchy_check():
 
 
 def test_mode_order_reads_falling_power_and_not_a_shuffle():
-    from gridform.reproduce.multicell import ORDER_BAR, mode_order
+    from gridform.experiments.reproduce.multicell import ORDER_BAR, mode_order
 
     k_star = 10.0
     k = np.linspace(10.0, 6.0, 40)  # maps move away from the ring in order
@@ -220,7 +220,7 @@ def test_mode_order_reads_falling_power_and_not_a_shuffle():
 
 
 def test_a_sharp_ring_spectrum_peaks_on_its_ring_only():
-    from gridform.environment import Box
+    from gridform.core.environment import Box
     from gridform.theory.dynamics import CovarianceOperator
 
     box = Box(4.4, 4.4, "periodic")
@@ -236,7 +236,7 @@ def test_a_sharp_ring_spectrum_peaks_on_its_ring_only():
 
 
 def test_the_shuffle_p_value_counts_the_draws_at_or_above():
-    from gridform.reproduce.mechanism import shuffle_p
+    from gridform.experiments.reproduce.mechanism import shuffle_p
 
     null = np.arange(100.0)
     assert shuffle_p(1000.0, null) == pytest.approx(1 / 101)
@@ -248,7 +248,7 @@ def test_the_shuffle_p_value_counts_the_draws_at_or_above():
 
 def test_literature_thresholds_are_reported_in_both_variants():
     from gridform.analysis.scores import GridScores
-    from gridform.reproduce.pattern import threshold_table
+    from gridform.experiments.reproduce.pattern import threshold_table
 
     s = np.array([0.2, 0.35, 0.5, 0.9, 1.2, np.nan])
     m = np.array([0.0, 0.0, 0.4, 0.4, 0.4, 0.4])
@@ -260,8 +260,8 @@ def test_literature_thresholds_are_reported_in_both_variants():
 
 @pytest.mark.parametrize("kind, peak", [("dos", 9.81), ("gaussian", 2 * np.pi / 3.3)])
 def test_random_field_targets_carry_their_spectrum(kind, peak):
-    from gridform.environment import Box
-    from gridform.reproduce.pattern import random_field_operator
+    from gridform.core.environment import Box
+    from gridform.experiments.reproduce.pattern import random_field_operator
 
     op = random_field_operator(kind, Box(3.3, 3.3, "periodic"), 60, 256, 0)
     f = 2 * np.pi * np.fft.fftfreq(60, d=3.3 / 60)
@@ -275,8 +275,8 @@ def test_sklearn_nmf_refuses_a_negative_code_and_returns_nonnegative_maps():
     pytest.importorskip("sklearn")
     import jax
 
-    from gridform.environment import Box
-    from gridform.place_cells import PlaceCells
+    from gridform.core.environment import Box
+    from gridform.core.place_cells import PlaceCells
     from gridform.theory.one_layer import sklearn_nmf_maps
 
     box = Box(2.2, 2.2, "walls")

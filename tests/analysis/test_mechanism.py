@@ -12,7 +12,7 @@ from gridform.analysis.mechanism import (
     lattice_phases,
     silence_units,
 )
-from gridform.models import forward, init_params
+from gridform.core.models import forward, init_params
 
 SPACING = 0.7
 

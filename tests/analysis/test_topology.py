@@ -21,9 +21,9 @@ from gridform.analysis.topology import (
     ratemap_point_cloud,
     ring_ellipticity,
 )
-from gridform.cli import main
+from gridform.cli.app import main
+from gridform.core.environment import Box
 from gridform.data.synthetic import lattice_ratemaps
-from gridform.environment import Box
 
 # The method's defaults (250 landmarks, 20 shuffles); phase decoding is tested apart.
 FAST = {"phases": False}

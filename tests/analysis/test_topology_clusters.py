@@ -16,7 +16,7 @@ from gridform.analysis.topology import (
     autocorrelogram_clusters,
     population_topology,
 )
-from gridform.cli import main
+from gridform.cli.app import main
 from gridform.data.synthetic import lattice_ratemaps
 
 BINS = 40  # the 0.5 m lattice needs about 7 bins per spacing to sample its torus

@@ -13,7 +13,7 @@ from gridform.attractor.run import (
     read_activity,
     run_attractor,
 )
-from gridform.cli import main
+from gridform.cli.app import main
 
 SUMMARY_KEYS = ("sheet", "period_neurons", "velocity_gain", "sheet_period_predicted",
                 "sheet_period_measured", "spacing_predicted_m", "spacing_measured_m",
@@ -103,8 +103,8 @@ def test_an_earlier_run_is_kept_without_force(small_run, capsys):
 
 def test_a_recorded_trajectory_is_path_integrated(tmp_path, capsys):
     """A straight path from a file: the sheet decodes it, and the run is cut to the file."""
+    from gridform.core.environment import Box
     from gridform.data.paths import RecordedPath
-    from gridform.environment import Box
 
     t = np.arange(0, 4.0, 0.01)
     pos = np.stack([-0.8 + 0.3 * t, 0.1 * np.sin(t)], axis=1)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from gridform.cli import main
+from gridform.cli.app import main
 
 BAD = [  # (argv, the words the error must contain)
     (["evaluate", "RUN", "--batches", "0"], "--batches"),
@@ -42,8 +42,8 @@ def test_version(capsys):
 
 
 def test_a_small_null_is_scored_with_a_warning(tmp_path, capsys):
+    from gridform.core.environment import Box
     from gridform.data.synthetic import lattice_ratemaps
-    from gridform.environment import Box
 
     lattice_ratemaps(0.74, [0.0, 20.0], bins=20, box=Box(2.2, 2.2, "walls")).save(
         tmp_path / "maps.npz")
@@ -53,7 +53,7 @@ def test_a_small_null_is_scored_with_a_warning(tmp_path, capsys):
 
 
 def test_a_closed_pipe_is_no_error():
-    with subprocess.Popen([sys.executable, "-m", "gridform.cli", "theory", "--json"],
+    with subprocess.Popen([sys.executable, "-m", "gridform.cli.app", "theory", "--json"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         proc.stdout.close()  # the reader goes away before anything is printed, like `| head`
         err = proc.stderr.read().decode()
@@ -121,7 +121,7 @@ def test_resume_of_a_finished_run_says_so_and_a_changed_config_names_the_values(
 
 
 def test_a_bug_is_reported_as_a_bug_not_as_bad_input(monkeypatch, capsys):
-    import gridform.cli as cli
+    import gridform.cli.app as cli
 
     def broken(args):
         raise TypeError("unsupported operand")
@@ -136,12 +136,12 @@ def test_a_bug_is_reported_as_a_bug_not_as_bad_input(monkeypatch, capsys):
 
 
 def _maps_file(path, bins=20, negative=False):
+    from gridform.core.environment import Box
     from gridform.data.synthetic import lattice_ratemaps
-    from gridform.environment import Box
 
     maps = lattice_ratemaps(0.74, [0.0, 20.0], bins=bins, box=Box(2.2, 2.2, "walls"))
     if negative:
-        from gridform.analysis.ratemaps import Ratemaps
+        from gridform.core.ratemaps import Ratemaps
 
         maps = Ratemaps(maps.rates - 0.5, maps.occupancy, maps.x_centers, maps.y_centers)
     maps.save(path)
@@ -298,8 +298,8 @@ def inputs(tmp_path):
 
     import numpy as np
 
+    from gridform.core.environment import Box
     from gridform.data.synthetic import lattice_ratemaps
-    from gridform.environment import Box
 
     d = tmp_path / "inputs"
     d.mkdir()

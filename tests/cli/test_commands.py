@@ -6,7 +6,7 @@ import pytest
 from conftest import lattice_map
 
 from gridform import Ratemaps
-from gridform.cli import main
+from gridform.cli.app import main
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ def test_help_pages_and_the_package_import_no_heavy_library():
     import subprocess
     import sys
 
-    code = ("import sys\nimport gridform\nfrom gridform.cli import build_parser\n"
+    code = ("import sys\nimport gridform\nfrom gridform.cli.app import build_parser\n"
             "build_parser()\nprint(sorted(m for m in ('jax', 'scipy', 'distributed', "
             "'matplotlib') if m in sys.modules))\nprint(gridform.Box.__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -157,7 +157,7 @@ def test_help_pages_and_the_package_import_no_heavy_library():
 def test_every_option_says_what_it_is_and_its_default():
     import argparse
 
-    from gridform.cli import build_parser
+    from gridform.cli.app import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 
 # every module whose names are counted is loaded first
-import gridform.demo
-import gridform.report
-import gridform.theory.pattern_run as pattern_run
+import gridform.cli.demo
+import gridform.experiments.pattern_run as pattern_run
+import gridform.presentation.report
 import gridform.training.config as training_config
 import gridform.training.evaluate
 import gridform.training.loop  # noqa: F401
-from gridform.analysis.ratemaps import load_ratemaps
 from gridform.analysis.scores import score_ratemaps
-from gridform.demo import run_demo
-from gridform.report import write_report
+from gridform.cli.demo import run_demo
+from gridform.core.ratemaps import load_ratemaps
+from gridform.presentation.report import write_report
 from gridform.theory.spectrum import predict, spatial_covariance
 from gridform.training.runs import CodeSpectrum, RunDir
 from gridform.training.task import build_task

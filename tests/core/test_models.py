@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gridform.models import (
+from gridform.core.models import (
     ACTIVATIONS,
     Activation,
     Cell,

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from gridform._io import PlainProgress, progress_bar
+from gridform.core.io import PlainProgress, progress_bar
 
 
 def _run(total, initial=0, steps=None, **postfix):

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from gridform import Box, Ratemaps
-from gridform.analysis.ratemaps import RatemapAccumulator, load_ratemaps
-from gridform.cli import main
+from gridform.cli.app import main
+from gridform.core.ratemaps import RatemapAccumulator, load_ratemaps
 from gridform.data import (
     DataError,
     MissingExtraError,
@@ -439,7 +439,7 @@ def test_train_on_recorded_targets_and_trajectory(tmp_path, agent, capsys):
     assert summary["predicted_spacing_m"] == pytest.approx(own, rel=1e-12)
     assert 0.739 < own < 1.25 * 0.739
     # the report's spectrum marks that ring too, not the analytic one of the config's sigma
-    from gridform.report import _spectrum_figure
+    from gridform.presentation.report import _spectrum_figure
 
     ring = [ln for ln in _spectrum_figure(run).axes[0].lines if ln.get_linestyle() == "--"]
     assert len(ring) == 1

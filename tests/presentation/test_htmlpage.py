@@ -6,7 +6,7 @@ import re
 import matplotlib.pyplot as plt
 import pytest
 
-from gridform.htmlpage import Markup, Section, figure, render_page, table, write_page
+from gridform.presentation.htmlpage import Markup, Section, figure, render_page, table, write_page
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

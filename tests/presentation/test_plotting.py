@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from gridform.analysis.scores import GridScores
+from gridform.core.environment import Box
 from gridform.data.synthetic import lattice_ratemaps
-from gridform.environment import Box
-from gridform.plotting import (
+from gridform.presentation.plotting import (
     plot_autocorrelograms,
     plot_condition_fractions,
     plot_ratemap_spectrum,

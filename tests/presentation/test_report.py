@@ -14,10 +14,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from gridform._io import clean_json
-from gridform.cli import main
-from gridform.report import SECTIONS, write_report
-from gridform.reproduce import Claim, _write_claims
+from gridform.cli.app import main
+from gridform.core.io import clean_json
+from gridform.experiments.reproduce import Claim, _write_claims
+from gridform.presentation.report import SECTIONS, write_report
 from gridform.training import load_config, train
 from gridform.training.evaluate import evaluate_run
 
@@ -113,7 +113,7 @@ window.addEventListener('load', () => {
 
 
 def _blank_png() -> str:
-    from gridform.plotting import plt
+    from gridform.presentation.plotting import plt
 
     fig = plt.figure(figsize=(2, 2))
     buf = io.BytesIO()
@@ -190,7 +190,7 @@ def test_report_renders_in_headless_chromium(demo_like, tmp_path):
 def test_reproduce_writes_figures_and_a_claims_table(quick_reproduction, tmp_path, capsys):
     out, printed = quick_reproduction  # spectrum, pattern, multicell and one-layer, quick
     assert "expected:" in printed and "measured:" in printed and "control:" in printed
-    from gridform.reproduce import read_claims
+    from gridform.experiments.reproduce import read_claims
 
     claims = [c for c in read_claims(out / "claims.csv") if c.target == "spectrum"]
     assert len(claims) == 6
@@ -212,7 +212,7 @@ def test_reproduce_writes_figures_and_a_claims_table(quick_reproduction, tmp_pat
 
 @pytest.mark.slow
 def test_reproduce_reuses_a_finished_run_of_the_same_config_under_any_name(run_dir, tmp_path):
-    from gridform.reproduce import _Context, _train_or_reuse
+    from gridform.experiments.reproduce import _Context, _train_or_reuse
     from gridform.training.loop import read_run_config
 
     out = tmp_path / "repro"
@@ -232,7 +232,7 @@ def test_reproduce_reuses_a_finished_run_of_the_same_config_under_any_name(run_d
 
 @pytest.mark.slow
 def test_a_summary_from_an_older_scorer_is_rescored_not_trusted(run_dir, tmp_path):
-    from gridform.reproduce import _Context, _find_run
+    from gridform.experiments.reproduce import _Context, _find_run
     from gridform.training.loop import read_run_config
 
     out = tmp_path / "repro"
@@ -259,7 +259,7 @@ def _summary(**kw):
 
 
 def test_a_runs_bars_say_whether_its_grid_units_form_one_module_on_a_torus():
-    from gridform.report import _run_claims
+    from gridform.presentation.report import _run_claims
 
     def bars(summary):
         return {r[1]: (r[3], r[4]) for r in _run_claims(summary)}

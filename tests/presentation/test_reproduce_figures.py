@@ -4,9 +4,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from gridform.reproduce import EXTRA_TARGETS, TARGETS
-from gridform.reproduce.spacing_law import SpacingRow
-from gridform.reproduce_figures import FIGURES, save_target_figure
+from gridform.experiments.reproduce import EXTRA_TARGETS, TARGETS
+from gridform.experiments.reproduce.spacing_law import SpacingRow
+from gridform.presentation.figures import FIGURES, save_target_figure
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from gridform.attractor.decode import SheetPattern
-from gridform.reproduce.attractor import _grid_claim, _period_claim
+from gridform.experiments.reproduce.attractor import _grid_claim, _period_claim
 
 
 def sheet_summary(**changes) -> dict:

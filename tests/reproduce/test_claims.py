@@ -5,14 +5,14 @@ import csv
 import numpy as np
 import pytest
 
-from gridform.analysis.ratemaps import Ratemaps
 from gridform.analysis.scores import (
     phase_randomised,
     score_ratemaps,
     spectral_null,
     triad_phase_sum,
 )
-from gridform.reproduce import Claim, _shell_resolution, _write_claims, read_claims
+from gridform.core.ratemaps import Ratemaps
+from gridform.experiments.reproduce import Claim, _shell_resolution, _write_claims, read_claims
 from gridform.training.evaluate import largest_rate_matched_subset, rate_matched_units
 
 
@@ -61,8 +61,8 @@ def test_a_measurement_within_one_sd_of_its_bar_is_indeterminate():
 
 
 def test_every_verdict_is_printed_with_its_control():
-    from gridform.reproduce import format_claims
-    from gridform.reproduce.claims import VERDICTS
+    from gridform.experiments.reproduce import format_claims
+    from gridform.experiments.reproduce.claims import VERDICTS
 
     claims = [Claim("t", "a", "e", "m", True, control="x", control_passes=False),
               Claim("t", "b", "e", "m", True, control="x", control_passes=False,
@@ -86,7 +86,7 @@ def test_one_sided_welch_test():
     # known answer: means 0.5 and 0.3, sds 0.02 and 0.03, n = 3 each: t = 9.61, df = 3.5
     from scipy.stats import t as student
 
-    from gridform.reproduce.conditions import _welch_greater
+    from gridform.experiments.reproduce.conditions import _welch_greater
 
     a, b = [0.48, 0.50, 0.52], [0.27, 0.30, 0.33]
     se = np.sqrt(np.var(a, ddof=1) / 3 + np.var(b, ddof=1) / 3)
@@ -170,8 +170,8 @@ def test_phase_randomised_maps_keep_the_power_spectrum_and_lose_the_phase_sum():
 
 
 def test_spectral_null_is_calibrated_on_isotropic_noise_and_rejects_hexagons():
+    from gridform.core.environment import Box
     from gridform.data.synthetic import lattice_ratemaps
-    from gridform.environment import Box
 
     box = Box(2.2, 2.2, "walls")
     hexes = lattice_ratemaps(0.74, np.linspace(0, 60, 16, endpoint=False), bins=20, box=box)
@@ -250,8 +250,8 @@ def test_the_old_ring_check_could_not_fail_and_the_empirical_one_does():
     import jax
     from scipy.optimize import minimize_scalar
 
-    from gridform.environment import Box
-    from gridform.place_cells import PlaceCells
+    from gridform.core.environment import Box
+    from gridform.core.place_cells import PlaceCells
     from gridform.theory.spectrum import (
         ring_wavenumber,
         spatial_covariance,
@@ -272,7 +272,7 @@ def test_the_old_ring_check_could_not_fail_and_the_empirical_one_does():
 
 def test_diversity_passes_for_diverse_phases_and_fails_on_its_shared_phase_control():
     from gridform.data.synthetic import lattice_ratemaps
-    from gridform.reproduce.rnn import _diversity_claim, shared_phase
+    from gridform.experiments.reproduce.rnn import _diversity_claim, shared_phase
     from gridform.training.evaluate import mean_pairwise_correlation
 
     rng = np.random.default_rng(0)
@@ -293,7 +293,7 @@ def test_the_old_gaussian_check_could_not_fail_and_the_empirical_one_does():
     """The old check took the argmax of the analytic exp(-sigma^2 k^2): zero for whatever
     code was built. The new one measures the spectrum of the code itself, and a DoS code
     sent through it fails."""
-    from gridform.reproduce.spectrum import _largest_rise
+    from gridform.experiments.reproduce.spectrum import _largest_rise
     from gridform.theory.spectrum import ring_wavenumber, tuning_power_spectrum
 
     k = np.linspace(0, 40, 2001)

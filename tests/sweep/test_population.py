@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from test_sweep import TINY, tiny_sweep
 
-from gridform.cli import main
-from gridform.sweep import train_population
-from gridform.sweep.population import without_seed
+from gridform.cli.app import main
+from gridform.experiments.sweep import train_population
+from gridform.experiments.sweep.population import without_seed
 from gridform.training import load_config, train
 from gridform.training.runs import load_params, read_run_config
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gridform.cli import main
-from gridform.sweep import SweepSpecError, load_sweep, parse_sweep, run_sweep
+from gridform.cli.app import main
+from gridform.experiments.sweep import SweepSpecError, load_sweep, parse_sweep, run_sweep
 from gridform.training.runs import read_run_config
 
 TINY = {"n_hidden": 24, "n_place_cells": 32, "batch_size": 8, "sequence_length": 6,
@@ -126,8 +126,8 @@ def test_random_draws_are_seeded_and_validated():
 
 @pytest.mark.slow
 def test_reproduce_trains_the_missing_seeds_of_its_conditions_in_one_sweep(tmp_path):
-    from gridform.reproduce._common import _Context
-    from gridform.reproduce.conditions import _train_arms
+    from gridform.experiments.reproduce._common import _Context
+    from gridform.experiments.reproduce.conditions import _train_arms
 
     ctx = _Context(tmp_path, quick=False, run_dir=None)
     fields = TINY | {"steps": 12, "checkpoint_every": 6}
@@ -145,7 +145,7 @@ def test_reproduce_trains_the_missing_seeds_of_its_conditions_in_one_sweep(tmp_p
 
 
 def test_a_point_adds_settings_and_may_pin_its_seed(tmp_path):
-    from gridform.sweep.spec import SweepSpecError, parse_sweep
+    from gridform.experiments.sweep.spec import SweepSpecError, parse_sweep
 
     spec = parse_sweep({"base": {"preset": "demo", "set": TINY},
                         "axes": {"sigma": [0.1, 0.12]},
@@ -192,8 +192,8 @@ def test_results_and_report_group_runs_by_their_varied_settings_only(tmp_path):
     the population's columns (orientation spread, modules, torus) are never conditions."""
     import csv
 
-    from gridform.sweep.engine import write_results
-    from gridform.sweep.report import condition_table, varied_columns
+    from gridform.experiments.sweep.engine import write_results
+    from gridform.presentation.sweep_report import condition_table, varied_columns
 
     spec = parse_sweep({"base": {"preset": "demo", "set": TINY},
                         "points": [{"steps": 10}, {"steps": 20}], "sweep": {"seeds": [0, 1]}})

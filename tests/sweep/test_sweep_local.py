@@ -10,11 +10,11 @@ import textwrap
 import numpy as np
 import pytest
 
-from gridform.cli import main
-from gridform.compile_cache import cache_dir
-from gridform.sweep import load_sweep, run_sweep
-from gridform.sweep.engine import queue_order
-from gridform.sweep.local import (
+from gridform.cli.app import main
+from gridform.core.compile_cache import cache_dir
+from gridform.experiments.sweep import load_sweep, run_sweep
+from gridform.experiments.sweep.engine import queue_order
+from gridform.experiments.sweep.local import (
     available_cores,
     plan_local,
     restore_malloc,
@@ -159,7 +159,7 @@ def test_a_worker_restarted_after_a_kill_is_set_up_again():
 def _trained_in_subprocess(config, run_dir, cores):
     """``train`` in a fresh process restricted to ``cores`` before JAX starts."""
     code = textwrap.dedent(f"""
-        from gridform.sweep.local import pin_process
+        from gridform.experiments.sweep.local import pin_process
         pin_process({list(cores)!r})
         from gridform.training import TrainConfig, train
         train(TrainConfig(**{config.resolved()!r}), {str(run_dir)!r})
@@ -208,7 +208,7 @@ def test_one_worker_with_every_core_equals_train_in_this_process(tmp_path):
 def _train_and_count(config, run_dir, cache):
     code = textwrap.dedent(f"""
         import json
-        from gridform import compile_cache
+        from gridform.core import compile_cache
         from gridform.training import TrainConfig, train
         train(TrainConfig(**{config.resolved()!r}), {str(run_dir)!r})
         print(json.dumps(compile_cache.stats().as_dict()))
@@ -246,7 +246,7 @@ def test_the_cache_directory_follows_the_environment(monkeypatch, tmp_path):
 def test_no_compile_cache_reaches_the_processes_gridform_starts(tmp_path):
     code = textwrap.dedent("""
         import os
-        from gridform import compile_cache
+        from gridform.core import compile_cache
         compile_cache.disable()
         print(os.environ["GRIDFORM_CACHE"], compile_cache.enable())
     """)

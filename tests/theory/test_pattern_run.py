@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from gridform._io import clean_json
-from gridform.analysis.ratemaps import load_ratemaps
 from gridform.analysis.scores import GridScores, score_ratemaps
-from gridform.theory.pattern_run import PATTERN_FILES, PatternConfig, run_pattern
+from gridform.core.io import clean_json
+from gridform.core.ratemaps import load_ratemaps
+from gridform.experiments.pattern_run import PATTERN_FILES, PatternConfig, run_pattern
 from gridform.theory.spectrum import predict
 
 SMALL = PatternConfig(n_cells=4, steps=100, place_cells=128, width=2.2, bins=24)

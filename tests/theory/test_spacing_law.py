@@ -106,8 +106,8 @@ def test_the_fit_recovers_the_exponent_of_a_known_law():
 def test_the_example_sweep_is_the_targets_sweep():
     from pathlib import Path
 
-    from gridform.reproduce.spacing_law import SWEEP
-    from gridform.sweep.spec import load_sweep, parse_sweep
+    from gridform.experiments.reproduce.spacing_law import SWEEP
+    from gridform.experiments.sweep.spec import load_sweep, parse_sweep
 
     path = Path(__file__).parents[2] / "examples" / "spacing_law.toml"
     for quick, n in ((False, 135), (True, 12)):
@@ -120,14 +120,14 @@ def test_the_example_sweep_is_the_targets_sweep():
 
 
 def _row(sigma, speed, measured, held_out, n=20):
-    from gridform.reproduce.spacing_law import SpacingRow
+    from gridform.experiments.reproduce.spacing_law import SpacingRow
 
     return SpacingRow("r", sigma, 2.0, speed, 2.2, "walls", 0, 0.02,
                       predict("dos", sigma, 2.0).grid_spacing_m, measured, n, held_out)
 
 
 def test_held_out_split_is_a_checkerboard_over_settings_and_keeps_seeds_together():
-    from gridform.reproduce.spacing_law import held_out_split
+    from gridform.experiments.reproduce.spacing_law import held_out_split
 
     settings = [(s, 2.0, v) for s in (0.08, 0.10) for v in (0.4, 0.8, 1.6)]
     assert held_out_split(settings) == [False, True, False, True, False, True]
@@ -137,7 +137,11 @@ def test_held_out_split_is_a_checkerboard_over_settings_and_keeps_seeds_together
 
 
 def test_the_target_recovers_a_known_law_on_held_out_rows_and_the_plain_prediction_misses():
-    from gridform.reproduce.spacing_law import fit_and_predict, line_fit, relative_errors
+    from gridform.experiments.reproduce.spacing_law import (
+        fit_and_predict,
+        line_fit,
+        relative_errors,
+    )
 
     truth = SpacingCorrection(weight=6.0, offset=0.15)
     rows = []
@@ -162,7 +166,7 @@ def test_the_target_recovers_a_known_law_on_held_out_rows_and_the_plain_predicti
 def test_spacing_law_csv_has_the_contract_columns_and_blanks(tmp_path):
     import csv
 
-    from gridform.reproduce.spacing_law import COLUMNS, write_rows
+    from gridform.experiments.reproduce.spacing_law import COLUMNS, write_rows
 
     write_rows(tmp_path / "spacing_law.csv", [_row(0.12, 0.82, 0.87, False),
                                               _row(0.12, 0.41, float("nan"), True, n=2)])
@@ -179,7 +183,7 @@ def test_spacing_law_csv_has_the_contract_columns_and_blanks(tmp_path):
 def test_theory_command_prints_the_corrected_spacing_and_refuses_a_bad_offset(capsys):
     import json
 
-    from gridform.cli import main
+    from gridform.cli.app import main
 
     assert main(["theory", "--step-cost", "1.08", "--offset", "0.18", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -196,7 +200,7 @@ def test_theory_command_prints_the_corrected_spacing_and_refuses_a_bad_offset(ca
 
 
 def test_scaling_exponent_is_one_for_any_prefactor_and_its_control_breaks_the_pairing():
-    from gridform.reproduce.spacing_law import scaling_exponent
+    from gridform.experiments.reproduce.spacing_law import scaling_exponent
 
     sigmas = (0.10, 0.12, 0.15, 0.20)
     # measured = 1.2 x predicted, two speeds each: exponent 1, prefactor 1.2
@@ -218,8 +222,8 @@ def test_scaling_exponent_is_one_for_any_prefactor_and_its_control_breaks_the_pa
 
 
 def test_spacing_law_claims_pass_on_a_known_law_and_the_scaling_control_fails(tmp_path):
-    from gridform.reproduce._common import _Context
-    from gridform.reproduce.spacing_law import spacing_law_claims
+    from gridform.experiments.reproduce._common import _Context
+    from gridform.experiments.reproduce.spacing_law import spacing_law_claims
 
     # measured = 1.2 x the plain prediction on a checkerboard of 4 sigmas x 3 speeds
     rows = [_row(sg, v, 1.2 * predict("dos", sg, 2.0).grid_spacing_m, i % 2 == 1)

@@ -4,7 +4,7 @@ resumed run bitwise equal to one never interrupted."""
 import numpy as np
 import pytest
 
-from gridform.cli import main
+from gridform.cli.app import main
 from gridform.training import TrainingInterrupted, load_config, train
 from gridform.training.loop import _HostSide
 from gridform.training.runs import RunDir

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from gridform.attractor.sheet import weights_between
-from gridform.models import conformal_isometry_loss, init_params
+from gridform.core.models import conformal_isometry_loss, init_params
 from gridform.training import ConfigError, load_config, train
 from gridform.training.inits import (
     UNIFORM_SPECTRAL_RADIUS,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gridform.cli import main
+from gridform.cli.app import main
 from gridform.training.runs import CodeSpectrum, RunDir, Summary
 
 OLD_RUN = Path(__file__).resolve().parents[1] / "data" / "run_before_rundir"
@@ -127,7 +127,7 @@ def test_no_module_but_runs_spells_a_run_files_name():
                                           "FAILED", "TOPOLOGY")] + [f"{RunDir.CHECKPOINT}.json"]
     # and the three files of every directory of scored ratemaps (runs, evaluations along
     # paths, pattern runs, the demo's summary), on the ground floor
-    owners = {"training/runs.py", "_io.py"}
+    owners = {"training/runs.py", "core/io.py"}
     hits = [f"{p.relative_to(src)}: {n}" for p in src.rglob("*.py")
             if str(p.relative_to(src)) not in owners
             for n in names if f'"{n}"' in p.read_text(encoding="utf-8")]

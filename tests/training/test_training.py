@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from gridform import Box
-from gridform.cli import main
-from gridform.models import readout_loss
+from gridform.cli.app import main
+from gridform.core.models import readout_loss
 from gridform.training import ConfigError, RunExistsError, TrainingDiverged, load_config, train
 from gridform.training.checkpoint import CheckpointError, load_checkpoint
 from gridform.training.loop import Task, build_task
@@ -78,7 +78,7 @@ def test_lattice_layout_puts_the_centres_on_bin_centres_whatever_the_seed():
 
 
 def test_a_lattice_of_the_wrong_shape_is_refused_on_the_cli(tmp_path, capsys):
-    from gridform.place_cells import lattice_shape
+    from gridform.core.place_cells import lattice_shape
 
     box = Box(2.2, 2.2)
     assert lattice_shape(512, box) == (32, 16)
@@ -332,7 +332,7 @@ def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
     ref = tmp_path / "ref"
     assert main([*argv, "--out", str(ref)]) == 0
     run = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "gridform.cli", *argv, "--out", str(run)],
+    proc = subprocess.Popen([sys.executable, "-m", "gridform.cli.app", *argv, "--out", str(run)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ckpt = run / "checkpoint.json"
     deadline = time.time() + 120
@@ -473,7 +473,7 @@ def test_a_kill_between_checkpoint_files_leaves_a_loadable_checkpoint(tmp_path, 
 def test_evaluate_without_the_topology_extra_leaves_the_modules_out(tmp_path, capsys,
                                                                      monkeypatch):
     import gridform.analysis.topology as topology
-    from gridform.errors import MissingExtraError
+    from gridform.core.errors import MissingExtraError
 
     def missing(module, extra):
         raise MissingExtraError(f"{module} is not installed: pip install 'gridform[{extra}]'")

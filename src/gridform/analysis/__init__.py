@@ -2,15 +2,9 @@
 
 from typing import TYPE_CHECKING
 
-from gridform._lazy import exports
+from gridform.core.lazy import exports
 
 if TYPE_CHECKING:
-    from gridform.analysis.ratemaps import (
-        RatemapAccumulator,
-        Ratemaps,
-        compute_ratemaps,
-        load_ratemaps,
-    )
     from gridform.analysis.scores import (
         GridformWarning,
         GridScores,
@@ -24,12 +18,18 @@ if TYPE_CHECKING:
         score_ratemaps,
         spatial_information,
     )
+    from gridform.core.ratemaps import (
+        RatemapAccumulator,
+        Ratemaps,
+        compute_ratemaps,
+        load_ratemaps,
+    )
 
 __getattr__, __dir__ = exports(globals(), {
-    "RatemapAccumulator": "gridform.analysis.ratemaps",
-    "Ratemaps": "gridform.analysis.ratemaps",
-    "compute_ratemaps": "gridform.analysis.ratemaps",
-    "load_ratemaps": "gridform.analysis.ratemaps",
+    "RatemapAccumulator": "gridform.core.ratemaps",
+    "Ratemaps": "gridform.core.ratemaps",
+    "compute_ratemaps": "gridform.core.ratemaps",
+    "load_ratemaps": "gridform.core.ratemaps",
     "GridformWarning": "gridform.analysis.scores",
     "GridScores": "gridform.analysis.scores",
     "NullModel": "gridform.analysis.scores",

@@ -8,7 +8,7 @@ then averaged as a function of the phase displacement ``phi_j - phi_i`` (wrapped
 for a continuous-attractor-like network is centre-surround: units of nearby phase excite
 each other, units half a period apart inhibit.
 
-Weight convention (gridform.models): ``h_t = f(x_t + h_{t-1} W)``, so ``W[i, j]`` is the
+Weight convention (gridform.core.models): ``h_t = f(x_t + h_{t-1} W)``, so ``W[i, j]`` is the
 weight from unit ``i`` onto unit ``j``.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridform.analysis.ratemaps import Ratemaps
+from gridform.core.ratemaps import Ratemaps
 
 __all__ = [
     "ConnectivityProfile",
@@ -239,7 +239,7 @@ def outgoing_offsets(w_rec: np.ndarray, phases: np.ndarray, spacing_m: float,
 
     The population kernel ``K(dphi)`` is the phase-sorted mean weight
     (:func:`connectivity_profile`, smoothed over one bin on the torus). If unit ``i``'s
-    outgoing weights ``W[i, j]`` (the convention of gridform.models) follow the kernel
+    outgoing weights ``W[i, j]`` (the convention of gridform.core.models) follow the kernel
     shifted by ``delta_i``, ``W[i, j] - K(dphi_ij) ~ -delta_i . grad K(dphi_ij)`` to first
     order, so ``delta_i`` is the least-squares regression of the residuals on
     ``-grad K`` over the unit's partners; a phase shift is turned into a spatial one

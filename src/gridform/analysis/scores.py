@@ -41,7 +41,7 @@ import scipy.fft as sfft
 import scipy.ndimage as ndi
 import scipy.sparse as sp
 
-from gridform.analysis.ratemaps import Ratemaps
+from gridform.core.ratemaps import Ratemaps
 
 __all__ = [
     "SCORER_VERSION",
@@ -523,7 +523,7 @@ class GridScores:
 
     def to_csv(self, path: str | os.PathLike) -> Path:
         """Write one row per cell, atomically."""
-        from gridform._io import atomic_path
+        from gridform.core.io import atomic_path
 
         path = Path(path)
         cols = self.columns()

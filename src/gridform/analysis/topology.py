@@ -50,10 +50,10 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 from scipy.spatial import cKDTree
 
-from gridform.analysis.ratemaps import Ratemaps
 from gridform.analysis.scores import GridScores, grid_geometry, null_model, score_ratemaps
-from gridform.errors import DataError, require
-from gridform.reference import N_LANDMARKS  # landmarks of the homology
+from gridform.core.errors import DataError, require
+from gridform.core.ratemaps import Ratemaps
+from gridform.core.reference import N_LANDMARKS  # landmarks of the homology
 
 __all__ = [
     "ModuleTopology",

@@ -10,7 +10,7 @@ line starts without JAX.
 
 from typing import TYPE_CHECKING
 
-from gridform._lazy import exports
+from gridform.core.lazy import exports
 
 _NAMES = {
     **dict.fromkeys(("DriftCalibration", "SheetPattern", "calibrate_drift",

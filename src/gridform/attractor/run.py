@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from gridform._io import RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE, atomic_path, write_json
 from gridform.attractor.sheet import SheetParams
-from gridform.environment import Box
-from gridform.reference import (
+from gridform.core.environment import Box
+from gridform.core.io import RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE, atomic_path, write_json
+from gridform.core.reference import (
     CAN_DT_S,
     CAN_GAMMA_RATIO,
     CAN_PERIOD_NEURONS,
@@ -50,7 +50,7 @@ class AttractorConfig:
     """One attractor experiment (SI units; sheet lengths in neurons).
 
     The sheet's parameters are Burak & Fiete's (2009) but three
-    (:class:`~gridform.attractor.sheet.SheetParams`, ``gridform.reference``). The
+    (:class:`~gridform.attractor.sheet.SheetParams`, ``gridform.core.reference``). The
     simulated path is gridform's random walk slowed to a rat's foraging speed.
     """
 
@@ -153,11 +153,11 @@ class AttractorPath:
 
 
 def simulated_path(config: AttractorConfig) -> AttractorPath:
-    """gridform's random walk (:func:`gridform.trajectories.simulate_trajectories`) in a
+    """gridform's random walk (:func:`gridform.core.trajectories.simulate_trajectories`) in a
     walled box of side ``width``, its Rayleigh speed scaled to a mean of ``speed``."""
     import jax
 
-    from gridform.trajectories import MotionModel, simulate_trajectories
+    from gridform.core.trajectories import MotionModel, simulate_trajectories
 
     box = Box(config.width, config.width, "walls")
     ref = MotionModel()
@@ -284,7 +284,7 @@ def form_pattern(params: SheetParams, state, settle_s: float, anneal_s: float):
 
 def _population(maps, scores) -> dict:
     from gridform.analysis.topology import orientation_spread
-    from gridform.errors import MissingExtraError
+    from gridform.core.errors import MissingExtraError
 
     spread, n_strong = orientation_spread(scores)
     out = {"orientation_spread_deg": spread, "n_strong": n_strong,
@@ -362,9 +362,9 @@ def run_attractor(config: AttractorConfig, out: str | Path,
     into ``out`` (the summary last); return the summary."""
     import warnings
 
-    from gridform import compile_cache
-    from gridform.analysis.ratemaps import compute_ratemaps
     from gridform.analysis.scores import score_ratemaps
+    from gridform.core import compile_cache
+    from gridform.core.ratemaps import compute_ratemaps
 
     compile_cache.enable()
     result = simulate_attractor(config, path, progress)

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gridform.reference import (
+from gridform.core.reference import (
     CAN_DT_S,
     CAN_GAMMA_RATIO,
     CAN_PERIOD_NEURONS,
@@ -59,7 +59,7 @@ def _is_number(x) -> bool:
 @dataclass(frozen=True)
 class SheetParams:
     """Parameters of the sheet (Burak & Fiete 2009, periodic network; SI units). The
-    defaults are theirs but three (``gridform.reference``, docs/attractor.md).
+    defaults are theirs but three (``gridform.core.reference``, docs/attractor.md).
 
     Attributes:
         n: neurons per side of the periodic sheet (even: the directions tile 2 x 2 blocks;

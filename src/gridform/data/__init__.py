@@ -16,7 +16,7 @@ only when used; without them a clear :class:`MissingExtraError` names the extra.
 
 from typing import TYPE_CHECKING
 
-from gridform._lazy import exports
+from gridform.core.lazy import exports
 
 if TYPE_CHECKING:
     from gridform.data.assumptions import AssumptionReport, test_assumptions, write_assumptions

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, optimize, stats
 
-from gridform.analysis.ratemaps import Ratemaps
+from gridform.core.ratemaps import Ratemaps
 from gridform.data.extras import DataError
 from gridform.data.recorded import box_of, fill_unvisited
 from gridform.theory.spectrum import grid_spacing
@@ -320,7 +320,7 @@ CELL_COLUMNS = ("cell", "n_fields", "peak_x", "peak_y", "gauss_sigma_m", "dog_si
 def write_assumptions(report: AssumptionReport, maps: Ratemaps, out, force: bool = False,
                       figure=None):
     """Write ``assumptions.json``, ``cells.csv`` and, given a matplotlib ``figure`` (for
-    example :func:`gridform.plotting.plot_assumptions` of the same report),
+    example :func:`gridform.presentation.plotting.plot_assumptions` of the same report),
     ``assumptions.png`` into ``out``.
 
     An ``out`` that already holds ``assumptions.json`` is refused unless ``force``.
@@ -329,7 +329,7 @@ def write_assumptions(report: AssumptionReport, maps: Ratemaps, out, force: bool
     import csv
     from pathlib import Path
 
-    from gridform._io import atomic_path, write_json
+    from gridform.core.io import atomic_path, write_json
 
     out = Path(out)
     if (out / "assumptions.json").exists() and not force:

@@ -1,5 +1,5 @@
-"""Optional dependencies and data errors (defined in :mod:`gridform.errors`)."""
+"""Optional dependencies and data errors (defined in :mod:`gridform.core.errors`)."""
 
-from gridform.errors import DataError, MissingExtraError, require
+from gridform.core.errors import DataError, MissingExtraError, require
 
 __all__ = ["DataError", "MissingExtraError", "require"]

@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from gridform.analysis.ratemaps import Ratemaps
+from gridform.core.environment import Box
+from gridform.core.ratemaps import Ratemaps
 from gridform.data.extras import DataError, require
 from gridform.data.paths import RecordedPath
-from gridform.environment import Box
 
 __all__ = ["read_nwb", "read_path", "read_place_cell_maps", "write_nwb"]
 
@@ -55,7 +55,7 @@ def write_nwb(path: str | os.PathLike, *, trajectory: RecordedPath | None = None
     from pynwb.behavior import Position
     from pynwb.file import Subject
 
-    from gridform._io import atomic_path
+    from gridform.core.io import atomic_path
 
     path = Path(path)
     if path.exists() and not overwrite:
@@ -317,7 +317,7 @@ def read_place_cell_maps(path: str | os.PathLike, bins: int = 32, box: Box | Non
     per bin / seconds spent in the bin (bins visited for less than ``min_occupancy_s``
     are NaN). A file that does not record its box is binned over ``box`` if given.
     """
-    from gridform.analysis.ratemaps import RatemapAccumulator
+    from gridform.core.ratemaps import RatemapAccumulator
 
     data = read_nwb(path, box, origin)
     if data["ratemaps"] is not None:

@@ -12,7 +12,7 @@ where): NaN or infinite samples, times that do not increase, positions outside t
 faster than ``max_speed`` (default 5 m/s; rats run below about 1.5 m/s).
 
 Uses: :meth:`RecordedPath.resample` onto the model's ``dt``, :meth:`RecordedPath.windows`
-as a batch of :class:`~gridform.trajectories.Trajectories` of the training length (each
+as a batch of :class:`~gridform.core.trajectories.Trajectories` of the training length (each
 window starts from the true position, as in training), :func:`network_ratemaps` (ratemaps
 of a trained network's units along the path) and, through the training config's
 ``trajectory_file``, random windows of the path as training data.
@@ -32,10 +32,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gridform._io import read_text
+from gridform.core.environment import Box
+from gridform.core.io import read_text
+from gridform.core.trajectories import Trajectories
 from gridform.data.extras import DataError
-from gridform.environment import Box
-from gridform.trajectories import Trajectories
 
 __all__ = ["RecordedPath", "network_ratemaps", "path_windows"]
 
@@ -264,7 +264,7 @@ class RecordedPath:
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike) -> Path:
         """Write the canonical ``.npz`` (centred metres, box recorded), atomically."""
-        from gridform._io import atomic_path
+        from gridform.core.io import atomic_path
 
         path = Path(path)
         with atomic_path(path) as tmp:
@@ -341,7 +341,7 @@ def network_ratemaps(task, params, path: RecordedPath, bins: int | tuple[int, in
     training, and the hidden activity is binned by the true positions.
     Returns ``(Ratemaps, error_m)``.
     """
-    from gridform.analysis.ratemaps import RatemapAccumulator
+    from gridform.core.ratemaps import RatemapAccumulator
 
     c = task.config
     box = task.box

@@ -22,10 +22,10 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import ndimage
 
-from gridform.analysis.ratemaps import Ratemaps, load_ratemaps
+from gridform.core.environment import Box
+from gridform.core.place_cells import PlaceCells
+from gridform.core.ratemaps import Ratemaps, load_ratemaps
 from gridform.data.extras import DataError
-from gridform.environment import Box
-from gridform.place_cells import PlaceCells
 
 __all__ = ["RecordedPlaceCells", "box_of", "fill_unvisited", "load_place_cell_maps"]
 

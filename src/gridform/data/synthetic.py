@@ -19,10 +19,10 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from gridform.analysis.ratemaps import Ratemaps
-from gridform.environment import Box
-from gridform.place_cells import PlaceCells
-from gridform.reference import SIGMA_M, SURROUND_SCALE
+from gridform.core.environment import Box
+from gridform.core.place_cells import PlaceCells
+from gridform.core.ratemaps import Ratemaps
+from gridform.core.reference import SIGMA_M, SURROUND_SCALE
 
 __all__ = ["heterogeneous_place_cells", "lattice_ratemaps", "uniform_place_cells"]
 

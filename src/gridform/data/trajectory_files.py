@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gridform.core.environment import Box
+from gridform.core.errors import DataError
 from gridform.data.nwb import read_path
 from gridform.data.paths import Origin, RecordedPath, _load_npz
-from gridform.environment import Box
-from gridform.errors import DataError
 
 __all__ = ["load_path"]
 

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from gridform._lazy import exports
+from gridform.core.lazy import exports
 
 if TYPE_CHECKING:
     from gridform.theory.dynamics import (

@@ -39,10 +39,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gridform.analysis.ratemaps import Ratemaps
-from gridform.environment import Box
-from gridform.place_cells import PlaceCells
-from gridform.reference import NONLINEARITIES, SIGMA_M, SURROUND_SCALE, Nonlinearity
+from gridform.core.environment import Box
+from gridform.core.place_cells import PlaceCells
+from gridform.core.ratemaps import Ratemaps
+from gridform.core.reference import NONLINEARITIES, SIGMA_M, SURROUND_SCALE, Nonlinearity
 from gridform.theory.spectrum import spatial_covariance, tuning_power_spectrum
 
 __all__ = ["NONLINEARITIES", "CovarianceOperator", "PatternResult", "preactivation",

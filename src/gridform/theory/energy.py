@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridform.reference import SIGMA_M
+from gridform.core.reference import SIGMA_M
 from gridform.theory.dynamics import NONLINEARITIES
 from gridform.theory.spectrum import ring_wavenumber, tuning_power_spectrum
 

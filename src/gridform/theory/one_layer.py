@@ -22,7 +22,7 @@ sigma 0.12 m, s = 2; median score_60 of NMF vs PCA):
 - The code must cover the box evenly, as the theory's translation-invariant ``Sigma``
   assumes. Random centres leave clumps where ``Sigma(x, x)`` is larger, and nonnegative
   maps settle on them: 0.08 vs 0.14 with 512 random cells, 0.58 vs 0.13 with 4096, 1.12 vs
-  -0.09 with 576 cells on a lattice (:meth:`gridform.place_cells.PlaceCells.lattice`).
+  -0.09 with 576 cells on a lattice (:meth:`gridform.core.place_cells.PlaceCells.lattice`).
 
 A third model, :func:`sklearn_nmf_maps`, is the textbook NMF of scikit-learn: ``P ~ W H``
 with *both* factors nonnegative, fitted to the code as it is, not centred. It needs a
@@ -44,8 +44,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gridform.analysis.ratemaps import Ratemaps
-from gridform.place_cells import PlaceCells
+from gridform.core.place_cells import PlaceCells
+from gridform.core.ratemaps import Ratemaps
 
 __all__ = ["nmf_maps", "pca_maps", "place_code_matrix", "sklearn_nmf_maps"]
 
@@ -129,7 +129,7 @@ def sklearn_nmf_maps(place_cells: PlaceCells, k: int = 16, bins: int = 44, seed:
     have unit norm; a map NMF left at zero stays zero. Needs the ``topology`` extra
     (scikit-learn).
     """
-    from gridform.errors import require
+    from gridform.core.errors import require
 
     decomposition = require("sklearn.decomposition", "topology")
     P = place_code_matrix(place_cells, bins)

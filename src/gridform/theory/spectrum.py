@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.optimize as opt
 
-from gridform.place_cells import PlaceCells, _check_kind
-from gridform.reference import SIGMA_M, SURROUND_SCALE
+from gridform.core.place_cells import PlaceCells, _check_kind
+from gridform.core.reference import SIGMA_M, SURROUND_SCALE
 
 __all__ = [
     "CovarianceKernel",

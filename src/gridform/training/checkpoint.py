@@ -25,7 +25,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
-from gridform._io import atomic_path
+from gridform.core.io import atomic_path
 
 __all__ = ["CheckpointError", "flatten", "load_checkpoint", "read_checkpoint", "save_checkpoint",
            "unflatten"]

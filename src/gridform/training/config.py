@@ -23,8 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from gridform._io import read_text
-from gridform.reference import (
+from gridform.core.io import read_text
+from gridform.core.reference import (
     BATCH_SIZE,
     BOX_WIDTH_M,
     DT_S,

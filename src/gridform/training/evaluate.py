@@ -20,10 +20,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gridform import compile_cache
-from gridform.analysis.ratemaps import RatemapAccumulator, Ratemaps
 from gridform.analysis.scores import SCORER_VERSION, GridScores, score_ratemaps
 from gridform.analysis.topology import orientation_spread
+from gridform.core import compile_cache
+from gridform.core.ratemaps import RatemapAccumulator, Ratemaps
 from gridform.theory.spectrum import (
     SpacingCorrection,
     TheoryPrediction,
@@ -280,7 +280,7 @@ def with_population_structure(ev: Evaluation, seed: int = 0) -> Evaluation:
     ratemaps (:func:`gridform.analysis.topology.population_structure`); unchanged, with a
     logged note, when the ``topology`` extra is not installed."""
     from gridform.analysis.topology import population_structure
-    from gridform.errors import MissingExtraError
+    from gridform.core.errors import MissingExtraError
 
     if ev.scores is None:  # no active unit: no grid unit, no module
         return dataclasses.replace(ev, summary=ev.summary.replace(n_modules=0, torus=False))

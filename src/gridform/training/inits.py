@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from gridform.attractor.sheet import SheetParams, weights_between
-from gridform.reference import CAN_PERIOD_NEURONS
+from gridform.core.reference import CAN_PERIOD_NEURONS
 
 __all__ = ["UNIFORM_SPECTRAL_RADIUS", "attractor_recurrent_weights", "attractor_sheet",
            "sheet_spectrum"]

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gridform import compile_cache
+from gridform.core import compile_cache
 from gridform.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
@@ -222,7 +222,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     step_fn = task.make_step()
     bar = None
     if progress and start < config.steps:
-        from gridform._io import progress_bar
+        from gridform.core.io import progress_bar
 
         bar = progress_bar(config.steps, initial=start, unit="step", desc="train")
     t0 = time.perf_counter()

@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gridform._io import RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE, write_json
+from gridform.core.io import RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE, write_json
 from gridform.training.checkpoint import CheckpointError
 from gridform.training.config import TrainConfig
 
@@ -217,7 +217,7 @@ class CodeSpectrum:
 
     def save(self, path: str | Path) -> None:
         """Write ``k``, ``power``, ``k_star`` and ``recorded`` to an ``.npz``, atomically."""
-        from gridform._io import atomic_path
+        from gridform.core.io import atomic_path
 
         with atomic_path(Path(path)) as tmp, open(tmp, "wb") as f:
             np.savez(f, k=self.k, power=self.power, k_star=self.k_star,

@@ -12,17 +12,17 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gridform.environment import Box
-from gridform.models import (
+from gridform.core.environment import Box
+from gridform.core.models import (
     conformal_isometry_loss,
     forward,
     init_params,
     readout_loss,
     sequence_loss_time_major,
 )
-from gridform.place_cells import PlaceCells, lattice_shape
+from gridform.core.place_cells import PlaceCells, lattice_shape
+from gridform.core.trajectories import MotionModel, Trajectories, simulate_trajectories
 from gridform.training.config import ConfigError, TrainConfig
-from gridform.trajectories import MotionModel, Trajectories, simulate_trajectories
 
 __all__ = ["Task", "build_task", "learning_rate_schedule"]
 
@@ -100,7 +100,7 @@ class Task:
     def displacement(self, v) -> jax.Array:
         """The step each velocity input ``v`` (..., 2) stands for, in metres: ``v dt`` for
         inputs in m/s, ``v`` itself for inputs in m/step (exact: a path's positions are
-        the cumulative sum of its steps, :class:`gridform.trajectories.Trajectories`)."""
+        the cumulative sum of its steps, :class:`gridform.core.trajectories.Trajectories`)."""
         return v * self.config.dt if self.config.velocity_units == "m_per_s" else v
 
     def decoding_errors(self, logits, positions, centers=None) -> jax.Array:

@@ -1,0 +1,125 @@
+"""Trained networks under different nonlinearities and targets, several seeds each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gridform.experiments.reproduce._common import (
+    ALPHA,
+    PAPER,
+    PATH_INTEGRATES_CM,
+    _Context,
+    _find_run,
+    _fmt,
+)
+from gridform.experiments.reproduce.claims import Claim, is_measured
+
+
+def _train_arms(ctx: _Context, preset: str, seeds, arms: dict[str, dict], **base
+                ) -> dict[str, list[tuple]]:
+    """(run, summary) of each seed of each arm (name -> config fields): finished runs with
+    the same config are reused (in ``OUT/runs`` or a sweep of ``OUT/sweeps``); all the
+    others go through the sweep engine (Dask) together, as one sweep ``OUT/sweeps/
+    conditions``: on a CPU as separate runs filling the cores, on a GPU as vmapped
+    populations. A run that failed is left out."""
+    from gridform.experiments.sweep.engine import run_sweep
+    from gridform.experiments.sweep.spec import parse_sweep
+    from gridform.training.config import load_config
+
+    def find_all():
+        return {name: [_find_run(ctx, load_config(preset, seed=s, **base, **f))
+                       for s in seeds] for name, f in arms.items()}
+
+    found = find_all()
+    missing = [(name, s) for name, runs in found.items()
+               for s, run in zip(seeds, runs, strict=True) if run is None]
+    if missing:
+        c = load_config(preset, **base)
+        print(f"      training {len(missing)} networks through the sweep engine "
+              f"({'; '.join(f'{n} seed {s}' for n, s in missing)}): {c.n_hidden} units, "
+              f"{c.steps} steps", flush=True)
+        spec = parse_sweep({"base": {"preset": preset, "set": dict(base)},
+                            "points": [arms[n] | {"seed": s} for n, s in missing]},
+                           name="conditions")
+        run_sweep(spec, ctx.out / "sweeps" / "conditions")
+        found = find_all()  # the sweep's finished runs are found like any others
+    return {name: [r for r in runs if r is not None] for name, runs in found.items()}
+
+
+def _untrained_fractions(configs) -> list[float]:
+    from gridform.training.evaluate import evaluate_params
+    from gridform.training.loop import build_task
+
+    out = []
+    for c in configs:
+        task = build_task(c)
+        out.append(evaluate_params(task, task.init()[0], n_batches=20
+                                   ).summary.frac_above_0_3 or 0.0)
+    return out
+
+
+def _welch_greater(a, b) -> float:
+    """One-sided p of mean(a) > mean(b) (Welch's t-test); NaN with fewer than 2 each."""
+    from scipy.stats import ttest_ind
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.size < 2 or b.size < 2 or (np.ptp(a) == 0 and np.ptp(b) == 0):
+        return float("nan") if a.size < 2 or b.size < 2 else float(a.mean() <= b.mean())
+    return float(ttest_ind(a, b, equal_var=False, alternative="greater").pvalue)
+
+
+def _mean_sd(x, pct: bool = True) -> str:
+    x = np.asarray(x, float)
+    scale, unit = (100, "%") if pct else (1, " cm")
+    return f"{scale * x.mean():.1f} +- {scale * x.std(ddof=1) if x.size > 1 else 0:.1f}{unit}"
+
+
+def target_conditions(ctx: _Context) -> list[Claim]:
+    """Trained networks under ReLU vs tanh and DoS vs Gaussian targets, several seeds per
+    arm, compared by a one-sided Welch test; the control is the same comparison between
+    the arms' untrained networks."""
+    from gridform.training.config import load_config
+
+    if ctx.quick:
+        base: dict[str, Any] = {}
+        preset = "demo"
+    else:
+        base = {"steps": 20_000}
+        preset = "paper"
+    seeds = [ctx.seed + i for i in range(3)]
+    arms = {"ReLU, DoS": {}, "tanh, DoS": {"activation": "tanh"},
+            "ReLU, Gaussian": {"place_cell_kind": "gaussian"}}
+    runs = _train_arms(ctx, preset, seeds, arms, **base)
+    frac = {k: [s.frac_above_0_3 or 0.0 for _, s in v] for k, v in runs.items()}
+    frac8 = {k: [s.frac_above_0_8 or 0.0 for _, s in v] for k, v in runs.items()}
+    err = {k: [s.error_cm for _, s in v] for k, v in runs.items()}
+    untrained = {k: _untrained_fractions([load_config(preset, seed=s, **base, **f)
+                                          for s in seeds]) for k, f in arms.items()}
+    # every comparison row says when it was made in quick mode: the demo preset's short
+    # training, 3 seeds per arm and no correction over the two comparisons
+    quick = (f" (quick mode: {preset} preset, {len(seeds)} seeds per arm, no correction "
+             "for the two comparisons)") if ctx.quick else ""
+    claims = []
+    for a, b, text, src in (
+            ("ReLU, DoS", "tanh, DoS", "ReLU networks are more grid-like than tanh networks",
+             "nonlinearity"),
+            ("ReLU, DoS", "ReLU, Gaussian", "DoS targets give more grid cells than Gaussian "
+             "targets", "place-cell tuning")):
+        p = _welch_greater(frac[a], frac[b])
+        p_ctl = _welch_greater(untrained[a], untrained[b])
+        worst = max(np.nanmean(err[a]), np.nanmean(err[b]))
+        claims.append(Claim(
+            "conditions", text + quick, f"fraction of units > 0.3: {a} > {b}, one-sided Welch "
+            f"p < {ALPHA}; both arms decode to < {PATH_INTEGRATES_CM:.0f} cm",
+            f"{_mean_sd(frac[a])} vs {_mean_sd(frac[b])}, p = {_fmt(p)} (errors "
+            f"{_mean_sd(err[a], False)}, {_mean_sd(err[b], False)})",
+            bool(p < ALPHA), PAPER + ", " + src, min(len(frac[a]), len(frac[b])),
+            f"{len(frac[a])} and {len(frac[b])} seeds", "the same arms at their initial "
+            "weights", f"{_mean_sd(untrained[a])} vs {_mean_sd(untrained[b])}, p = "
+            f"{_fmt(p_ctl)}", bool(p_ctl < ALPHA), bool(worst < PATH_INTEGRATES_CM),
+            measurable=is_measured(p), control_measurable=is_measured(p_ctl)))
+    ctx.figure_data["conditions"] = dict(runs=runs, frac=frac, frac8=frac8, seeds=seeds, err=err)
+    ctx.details["conditions"] = {k: [s.to_json() for _, s in v] for k, v in runs.items()}
+    return claims
