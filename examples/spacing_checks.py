@@ -32,7 +32,7 @@ from gridform.core.environment import Box
 from gridform.core.ratemaps import RatemapAccumulator, load_ratemaps
 from gridform.data.synthetic import lattice_ratemaps
 from gridform.training.evaluate import summarise
-from gridform.training.loop import build_task, load_params, read_run_config
+from gridform.training.trained import TrainedRun
 
 
 def spectral_spacing(rates: np.ndarray, bin_size: float, pad: int = 512) -> np.ndarray:
@@ -79,8 +79,8 @@ def main() -> None:
           f"{np.nanmedian(sac_spacing[grid]):.3f} m, spectrum "
           f"{np.median(spectral_spacing(maps.rates[grid], dx)):.3f} m")
 
-    config = read_run_config(run)
-    task, params = build_task(config), load_params(run)
+    trained = TrainedRun.load(run)
+    config, task, params = trained.config, trained.task, trained.params
     t = config.sequence_length
     parts = [(0, 1), (1, t // 4), (t // 4, t // 2), (t // 2, 3 * t // 4), (3 * t // 4, t)]
     parts = [(a, b) for a, b in parts if b > a]

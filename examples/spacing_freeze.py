@@ -47,7 +47,8 @@ from spacing_readout import fit_readout  # the sibling example (run as a script 
 from gridform.analysis.scores import score_ratemaps
 from gridform.core.models import sequence_loss_time_major
 from gridform.training.evaluate import active_units, evaluate_params
-from gridform.training.loop import build_task, load_params, read_run_config
+from gridform.training.task import build_task
+from gridform.training.trained import TrainedRun
 
 BINS = 44
 
@@ -156,10 +157,9 @@ def main() -> None:
                     help="also run every spacing with paths of one step")
     args = ap.parse_args()
 
-    config = read_run_config(args.run)
-    trained_params = load_params(args.run)
-    task = build_task(config)
-    ev = evaluate_params(task, trained_params, n_batches=100, bins=BINS)
+    trained = TrainedRun.load(args.run)
+    config, task, trained_params = trained.config, trained.task, trained.params
+    ev = trained.evaluate(n_batches=100, bins=BINS)
     maps = ev.ratemaps
     scores = score_ratemaps(maps)
     act = active_units(maps)

@@ -32,8 +32,8 @@ import scipy.ndimage as ndi
 import scipy.optimize as opt
 
 from gridform.analysis.scores import score_ratemaps
-from gridform.training.evaluate import active_units, evaluate_params
-from gridform.training.loop import build_task, load_params, read_run_config
+from gridform.training.evaluate import active_units
+from gridform.training.trained import TrainedRun
 
 
 def dilate(rates: np.ndarray, f: float) -> np.ndarray:
@@ -79,9 +79,9 @@ def main() -> None:
                     help="read out every active unit, or only those with score_60 > 0.8")
     args = ap.parse_args()
 
-    config = read_run_config(args.run)
-    task = build_task(config)
-    ev = evaluate_params(task, load_params(args.run), n_batches=args.batches, bins=args.bins)
+    trained = TrainedRun.load(args.run)
+    task = trained.task
+    ev = trained.evaluate(n_batches=args.batches, bins=args.bins)
     maps = ev.ratemaps
     act = active_units(maps)
     scores = score_ratemaps(maps)

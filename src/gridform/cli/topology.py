@@ -40,17 +40,13 @@ def _run_inputs(run_dir: Path, n_batches: int, time_bin: int, min_speed: float):
     """Ratemaps of the run's units and their activity along fresh trajectories."""
     from gridform.analysis.topology import activity_point_cloud
     from gridform.core.ratemaps import load_ratemaps
-    from gridform.training.evaluate import evaluate_params, hidden_activity
-    from gridform.training.runs import RunDir
-    from gridform.training.task import build_task
+    from gridform.training.evaluate import hidden_activity
+    from gridform.training.trained import TrainedRun
 
-    run = RunDir(run_dir)
-    task = build_task(run.read_config())
-    params = run.load_params()
-    saved = run.ratemaps_path
-    maps = load_ratemaps(saved) if saved.exists() else \
-        evaluate_params(task, params, task.config.eval_batches).ratemaps
-    act, pos, speed = hidden_activity(task, params, n_batches)
+    run = TrainedRun.load(run_dir)
+    saved = run.dir.ratemaps_path
+    maps = load_ratemaps(saved) if saved.exists() else run.evaluate().ratemaps
+    act, pos, speed = hidden_activity(run.task, run.params, n_batches)
     cloud = activity_point_cloud(act, pos, speed, min_speed=min_speed, time_bin=time_bin)
     return maps, cloud
 

@@ -109,17 +109,15 @@ def _evaluate_along(args) -> int:
     from gridform.data.trajectory_files import load_path
     from gridform.training.evaluate import summarise, with_population_structure
     from gridform.training.runs import RunDir
-    from gridform.training.task import build_task
+    from gridform.training.trained import TrainedRun
 
-    run = RunDir(args.run_dir)
-    config = run.read_config()
-    out = Path(args.out) if args.out else run.along_path(args.trajectory)
+    run = TrainedRun.load(args.run_dir)
+    out = Path(args.out) if args.out else run.dir.along_path(args.trajectory)
     if RunDir(out).summary_path.exists() and not args.force:
         raise FileExistsError(f"{out} already holds an evaluation; pass --force to replace it")
-    task = build_task(config)
     path = load_path(args.trajectory)
     ev = with_population_structure(
-        summarise(task, *network_ratemaps(task, run.load_params(), path, args.bins)))
+        summarise(run.task, *network_ratemaps(run.task, run.params, path, args.bins)))
     ev.write(out, trajectory=str(args.trajectory),
              duration_s=float(path.times[-1] - path.times[0]))
     _print_summary(f"{run.path} along {args.trajectory} -> {out}", ev.summary)

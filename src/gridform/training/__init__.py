@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         build_task,
         train,
     )
+    from gridform.training.trained import TrainedRun
 
 __getattr__, __dir__ = exports(globals(), {
     "PRESETS": "gridform.training.config",
@@ -28,8 +29,9 @@ __getattr__, __dir__ = exports(globals(), {
     "TrainingInterrupted": "gridform.training.loop",
     "build_task": "gridform.training.loop",
     "train": "gridform.training.loop",
+    "TrainedRun": "gridform.training.trained",
 })
 
-__all__ = ["PRESETS", "ConfigError", "Evaluation", "RunExistsError", "TrainConfig",
+__all__ = ["PRESETS", "ConfigError", "Evaluation", "RunExistsError", "TrainConfig", "TrainedRun",
            "TrainingDiverged", "TrainingInterrupted", "build_task", "evaluate_params",
            "evaluate_run", "load_config", "train"]

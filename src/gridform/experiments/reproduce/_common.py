@@ -159,15 +159,24 @@ def _rnn_maps(ctx: _Context):
     return ctx.details["rnn_maps"]
 
 
+def _rnn_trained(ctx: _Context):
+    """The ``rnn`` network read back once (config, task, weights): a
+    :class:`~gridform.training.trained.TrainedRun`, cached."""
+    if "rnn_trained" not in ctx.details:
+        from gridform.training.trained import TrainedRun
+
+        run, _ = _rnn_run(ctx)
+        ctx.details["rnn_trained"] = TrainedRun.load(run)
+    return ctx.details["rnn_trained"]
+
+
 def _untrained(ctx: _Context):
     """The ``rnn`` network's architecture and task at its initial weights, evaluated:
     the negative control of the trained network's claims (cached)."""
     if "untrained" not in ctx.details:
         from gridform.training.evaluate import evaluate_params
-        from gridform.training.loop import build_task, read_run_config
 
-        run, *_ = _rnn_maps(ctx)
-        task = build_task(read_run_config(run))
+        task = _rnn_trained(ctx).task
         params, _ = task.init()
         ctx.details["untrained"] = evaluate_params(task, params,
                                                    n_batches=20 if ctx.quick else 100)

@@ -19,6 +19,7 @@ from gridform.experiments.reproduce._common import (
     _fmt,
     _median,
     _rnn_maps,
+    _rnn_trained,
     _shell_resolution,
 )
 from gridform.experiments.reproduce.claims import Claim, is_measured
@@ -225,10 +226,8 @@ def _rnn_inputs(ctx: _Context):
     """The trained network's grid units: weights among them, phases, lattice, input
     directions, and the ratemaps of the best unit (for the figure)."""
     from gridform.analysis.mechanism import lattice_phases
-    from gridform.training.runs import RunDir
-
-    run, _, maps, scores, active = _rnn_maps(ctx)
-    params = RunDir(run).load_params()
+    _, _, maps, scores, active = _rnn_maps(ctx)
+    params = _rnn_trained(ctx).params
     s60 = np.nan_to_num(scores.score_60, nan=-9)
     grid = np.flatnonzero(active & (s60 > 0.3) & np.isfinite(scores.spacing_m)
                           & np.isfinite(scores.orientation_deg))

@@ -16,7 +16,6 @@ from gridform.experiments.reproduce._common import (
 )
 from gridform.experiments.reproduce.claims import Claim, is_measured
 
-
 # Quick mode trains each arm's networks for half the demo preset's steps: nine networks of
 # 6000 steps are 20 minutes of training on two cores, the whole budget of
 # `reproduce all --quick`. At 3000 steps a demo network already has most of its grid units

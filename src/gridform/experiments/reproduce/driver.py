@@ -90,6 +90,7 @@ def reproduce(targets: list[str] | None, out: str | Path, quick: bool = True,
         "targets": names, "quick": quick, "seed": seed, "seconds": timings,
         "run": None if "rnn_run" not in ctx.details else str(ctx.details["rnn_run"][0]),
         "details": {k: v for k, v in ctx.details.items()
-                    if k not in ("rnn_run", "rnn_maps", "untrained", "attractor_runs")},
+                    if k not in ("rnn_run", "rnn_maps", "rnn_trained", "untrained",
+                                 "attractor_runs")},
         "claims": [asdict(c) | {"verdict": c.verdict} for c in claims]})
     return claims

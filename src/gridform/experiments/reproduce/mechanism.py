@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gridform.experiments.reproduce._common import _Context, _median, _rnn_maps
+from gridform.experiments.reproduce._common import _Context, _median, _rnn_maps, _rnn_trained
 from gridform.experiments.reproduce.claims import Claim, is_measured
 
 SHUFFLE_ALPHA = 0.05  # the connectivity's rank p-value against its phase shuffles
@@ -25,10 +25,10 @@ def target_mechanism(ctx: _Context) -> list[Claim]:
     """Centre-surround connectivity on the neural sheet, the spectrum, ablation."""
     from gridform.analysis.mechanism import connectivity_profile, eigenmodes, lattice_phases
     from gridform.training.evaluate import matched_ablation
-    from gridform.training.loop import build_task, load_params, read_run_config
 
-    run, _summary, maps, scores, active = _rnn_maps(ctx)
-    params = load_params(run)
+    _, _summary, maps, scores, active = _rnn_maps(ctx)
+    trained = _rnn_trained(ctx)
+    params = trained.params
     w = np.asarray(params["w_rec"])
     s60 = np.nan_to_num(scores.score_60, nan=-9)
     grid = np.flatnonzero(active & (s60 > 0.3) & np.isfinite(scores.spacing_m)
@@ -71,7 +71,7 @@ def target_mechanism(ctx: _Context) -> list[Claim]:
                             f"not measured: only {grid.size} grid units (> 0.3)", False,
                             measurable=False))
     modes = eigenmodes(w, maps, top=8)
-    task = build_task(read_run_config(run))
+    task = trained.task
     n_abl = max(1, min(int(0.1 * active.sum()), int(active.sum()) // 2))
     mean_rate = np.nanmean(maps.rates, axis=(1, 2))
     try:

@@ -15,6 +15,7 @@ from gridform.experiments.reproduce._common import (
     _fmt,
     _median,
     _rnn_maps,
+    _rnn_trained,
     _spaced_hexagonal,
     _untrained,
 )
@@ -102,11 +103,7 @@ def _fractions_at_44_bins(ctx: _Context, run: Path) -> tuple[float, float]:
     """Fractions of active units above their own spectral null at 44 x 44 bins, mean and
     min-max variants (the claim is made at 20 bins; these are reported beside it)."""
     from gridform.analysis.scores import spectral_null
-    from gridform.training.evaluate import evaluate_params
-    from gridform.training.loop import build_task, load_params, read_run_config
-
-    ev = evaluate_params(build_task(read_run_config(run)), load_params(run),
-                         n_batches=40 if ctx.quick else 100, bins=44)
+    ev = _rnn_trained(ctx).evaluate(n_batches=40 if ctx.quick else 100, bins=44)
     act = np.flatnonzero(ev.active)
     if act.size < 2:
         return float("nan"), float("nan")
@@ -121,9 +118,8 @@ def _assumption_claim(ctx: _Context, run: Path) -> Claim:
     from gridform.core.ratemaps import Ratemaps
     from gridform.data.assumptions import test_assumptions
     from gridform.data.synthetic import heterogeneous_place_cells
-    from gridform.training.loop import build_task, read_run_config
 
-    task = build_task(read_run_config(run))
+    task = _rnn_trained(ctx).task
     box, bins = task.box, 32
     pc = task.place_cells
     rates = np.asarray(pc.encode(box.grid(bins, bins)), np.float64).T.reshape(
