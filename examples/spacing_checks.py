@@ -20,35 +20,19 @@ Trained RNNs put their grid spacing 20-30% above the theory's 4 pi / (sqrt(3) k*
 from __future__ import annotations
 
 import argparse
-import csv
 import warnings
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from gridform.analysis.scores import autocorrelogram, grid_geometry
+from gridform.analysis.scores import GridScores, autocorrelogram, grid_geometry
+from gridform.analysis.spectra import spectral_spacing
 from gridform.core.environment import Box
 from gridform.core.ratemaps import RatemapAccumulator, load_ratemaps
 from gridform.data.synthetic import lattice_ratemaps
 from gridform.training.evaluate import summarise
 from gridform.training.trained import TrainedRun
-
-
-def spectral_spacing(rates: np.ndarray, bin_size: float, pad: int = 512) -> np.ndarray:
-    """(cell,) lattice spacing 4 pi / (sqrt(3) k_peak) from the radial power peak, in m."""
-    rates = np.nan_to_num(rates)
-    rates = rates - rates.mean(axis=(1, 2), keepdims=True)
-    f = 2 * np.pi * np.fft.fftfreq(pad, d=bin_size)
-    k = np.hypot(*np.meshgrid(f, f))
-    power = np.abs(np.fft.fft2(rates, s=(pad, pad))) ** 2
-    edges = np.linspace(3.0, 20.0, 171)  # rad/m: 0.36-2.4 m lattices
-    which = np.digitize(k, edges).ravel()
-    counts = np.maximum(np.bincount(which, minlength=len(edges) + 1), 1)
-    radial = np.stack([np.bincount(which, weights=p.ravel(), minlength=len(edges) + 1)
-                       / counts for p in power])[:, 1:len(edges)]
-    centres = (edges[:-1] + edges[1:]) / 2
-    return 4 * np.pi / (np.sqrt(3) * centres[np.argmax(radial, axis=1)])
 
 
 def main() -> None:
@@ -58,26 +42,24 @@ def main() -> None:
     args = p.parse_args()
     run = args.run_dir
     maps = load_ratemaps(run / "ratemaps.npz")
-    with open(run / "scores.csv") as f:
-        rows = list(csv.DictReader(f))
-    score = np.array([float(r["score_60"]) for r in rows])
-    sac_spacing = np.array([float(r["spacing_m"]) for r in rows])
+    saved = GridScores.load(run / "scores.csv")
+    score, sac_spacing = saved.score_60, saved.spacing_m
     dx = float(maps.x_centers[1] - maps.x_centers[0])
     rng = np.random.default_rng(0)
 
     print("1. estimators on ideal rectified hexagons (30 maps each, the run's bins):")
     for spacing in (0.739, 0.95):
         ideal = lattice_ratemaps(spacing, rng.uniform(0, 60, 30), rng.uniform(-1, 1, (30, 2)),
-                                 bins=len(maps.x_centers), box=Box(maps.width, maps.height)).rates
+                                 bins=len(maps.x_centers), box=Box(maps.width, maps.height))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sac = grid_geometry(autocorrelogram(ideal), (dx, dx))["spacing_m"]
+            sac = grid_geometry(autocorrelogram(ideal.rates), (dx, dx))["spacing_m"]
         print(f"   true {spacing:.3f} m: autocorrelogram {np.nanmedian(sac):.3f} m, "
-              f"spectrum {np.median(spectral_spacing(ideal, dx)):.3f} m")
+              f"spectrum {np.median(spectral_spacing(ideal)):.3f} m")
     grid = score > 0.8
     print(f"   the run's {grid.sum()} units above 0.8: autocorrelogram "
           f"{np.nanmedian(sac_spacing[grid]):.3f} m, spectrum "
-          f"{np.median(spectral_spacing(maps.rates[grid], dx)):.3f} m")
+          f"{np.median(spectral_spacing(maps.select(grid))):.3f} m")
 
     trained = TrainedRun.load(run)
     config, task, params = trained.config, trained.task, trained.params

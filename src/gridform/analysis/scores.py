@@ -696,19 +696,10 @@ def spectral_null(maps: Ratemaps, n_maps: int = 300, seed: int | np.random.Gener
     if n_maps < 1:
         raise ValueError(f"n_maps must be positive, got {n_maps}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    rates = maps.rates
-    filled = np.where(np.isfinite(rates), rates, np.nanmean(rates, axis=(1, 2),
-                                                            keepdims=True))
-    filled = filled - filled.mean(axis=(1, 2), keepdims=True)
-    ny, nx = filled.shape[1:]
-    power = np.mean(np.abs(np.fft.fft2(filled)) ** 2, axis=0)
-    dy, dx = maps.bin_size[1], maps.bin_size[0]
-    ky = np.fft.fftfreq(ny, d=dy)
-    kx = np.fft.fftfreq(nx, d=dx)
-    kk = np.hypot(*np.meshgrid(kx, ky))
-    dk = min(1 / (ny * dy), 1 / (nx * dx))
-    ring = np.round(kk / dk).astype(int)
-    iso = (np.bincount(ring.ravel(), power.ravel()) / np.bincount(ring.ravel()))[ring]
+    from gridform.analysis.spectra import power_spectrum
+
+    iso = power_spectrum(maps).isotropic()
+    ny, nx = iso.shape
     noise = np.fft.fft2(rng.standard_normal((n_maps, ny, nx)))
     sm = np.real(np.fft.ifft2(noise * np.sqrt(iso)))
     g = gridness(autocorrelogram(sm), maps.bin_size)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from gridform.analysis.spectra import power_spectrum
 from gridform.core.ratemaps import Ratemaps
 
 __all__ = ["plot_attractor_run", "plot_autocorrelograms", "plot_firing_on_path",
@@ -289,12 +290,7 @@ def plot_ratemap_spectrum(maps: Ratemaps, active, k_star: float | None = None):
     if rates.shape[0] == 0:
         ax.text(0.5, 0.5, "no active units", ha="center", transform=ax.transAxes)
         return fig
-    means = np.nanmean(rates, axis=(1, 2), keepdims=True)
-    filled = np.where(np.isfinite(rates), rates, means) - means
-    power = np.mean(np.abs(np.fft.fftshift(np.fft.fft2(filled), axes=(1, 2))) ** 2, axis=0)
-    ny, nx = maps.shape
-    kx = np.fft.fftshift(np.fft.fftfreq(nx, d=maps.width / nx)) * 2 * np.pi
-    ky = np.fft.fftshift(np.fft.fftfreq(ny, d=maps.height / ny)) * 2 * np.pi
+    power, ky, kx = power_spectrum(maps.select(active)).shifted()
     im = ax.pcolormesh(kx, ky, power / power.max(), cmap="magma", shading="nearest")
     fig.colorbar(im, ax=ax, label="power (normalised)")
     if k_star is not None and k_star > 0:

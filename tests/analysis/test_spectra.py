@@ -1,0 +1,69 @@
+"""The shared power spectrum of ratemaps: plane waves, Parseval, rings, spacing."""
+
+import numpy as np
+import pytest
+
+from gridform.analysis.spectra import centred, power_spectrum, spectral_spacing
+from gridform.core.environment import Box
+from gridform.core.ratemaps import Ratemaps
+from gridform.data.synthetic import lattice_ratemaps
+
+
+def _maps(rates, width=2.0, height=2.0):
+    ny, nx = rates.shape[1:]
+    x = (np.arange(nx) + 0.5) * width / nx - width / 2
+    y = (np.arange(ny) + 0.5) * height / ny - height / 2
+    return Ratemaps(rates, np.ones((ny, nx)), x, y)
+
+
+def test_a_plane_wave_puts_all_its_power_at_plus_and_minus_its_wave_vector():
+    ny, nx, width, height = 16, 20, 2.0, 1.6
+    y, x = np.meshgrid((np.arange(ny) + 0.5) * height / ny, (np.arange(nx) + 0.5) * width / nx,
+                       indexing="ij")
+    kx, ky = 2 * np.pi * 3 / width, 2 * np.pi * 2 / height  # 3 and 2 cycles across the box
+    spec = power_spectrum(_maps(np.cos(kx * x + ky * y)[None], width, height))
+    power = spec.power[0]
+    peaks = np.argwhere(power > 1e-6 * power.max())
+    found = sorted((spec.ky[i], spec.kx[j]) for i, j in peaks)
+    np.testing.assert_allclose(found, [(-ky, -kx), (ky, kx)], rtol=1e-9)
+    # Parseval: sum |F|^2 = N sum |f|^2
+    assert power.sum() == pytest.approx(ny * nx * np.sum(np.cos(kx * x + ky * y) ** 2))
+    assert np.hypot(kx, ky) == pytest.approx(spec.k[tuple(peaks[0])])
+
+
+def test_unvisited_bins_take_the_maps_mean_and_k_zero_holds_no_power():
+    rates = np.arange(2 * 6 * 6, dtype=float).reshape(2, 6, 6)
+    rates[0, 0, :3] = np.nan
+    c = centred(rates)
+    assert np.isfinite(c).all()
+    np.testing.assert_allclose(c.mean(axis=(1, 2)), 0, atol=1e-12)
+    assert power_spectrum(_maps(rates)).power[:, 0, 0] == pytest.approx([0, 0], abs=1e-18)
+    assert c[0, 0, 0] == pytest.approx(0, abs=1e-12)  # a filled bin sits at the mean
+
+
+def test_the_isotropic_spectrum_spreads_a_wave_over_its_ring():
+    n = 24
+    y, x = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    spec = power_spectrum(_maps(np.cos(2 * np.pi * 4 * x / n)[None]))
+    iso = spec.isotropic()
+    ring = np.round(spec.k / spec.dk).astype(int)
+    on = ring == 4
+    np.testing.assert_allclose(iso[on], spec.mean().sum() / on.sum())
+    np.testing.assert_allclose(iso[~on], 0, atol=1e-9 * iso.max())
+    assert iso.sum() == pytest.approx(spec.mean().sum())
+
+
+@pytest.mark.parametrize("spacing", [0.5, 0.739])
+def test_spectral_spacing_recovers_an_ideal_lattices_spacing(spacing):
+    """(At 1 m, 2.2 periods of a 2.2 m box, the unperiodic edge biases it by up to 7%.)"""
+    rng = np.random.default_rng(0)
+    maps = lattice_ratemaps(spacing, rng.uniform(0, 60, 8), rng.uniform(-1, 1, (8, 2)),
+                            bins=44, box=Box(2.2, 2.2))
+    np.testing.assert_allclose(spectral_spacing(maps), spacing, rtol=0.05)
+
+
+def test_a_flat_map_has_no_spectral_spacing_and_a_short_pad_is_refused():
+    maps = _maps(np.ones((2, 10, 10)))
+    assert np.isnan(spectral_spacing(maps)).all()
+    with pytest.raises(ValueError, match="pad must be at least the maps' 10 bins"):
+        power_spectrum(maps, pad=8)
