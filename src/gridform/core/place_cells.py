@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import jax
 import jax.numpy as jnp
@@ -32,8 +33,42 @@ import numpy as np
 from gridform.core.environment import Box
 from gridform.core.reference import PLACE_CELL_KINDS, SIGMA_M, PlaceCellKind
 
-__all__ = ["PLACE_CELL_KINDS", "PlaceCellKind", "PlaceCells", "lattice_centers", "lattice_shape",
-           "surround_scale_from_ratio"]
+__all__ = ["PLACE_CELL_KINDS", "PlaceCellKind", "PlaceCells", "PlaceCode", "lattice_centers",
+           "lattice_shape", "surround_scale_from_ratio"]
+
+
+@runtime_checkable
+class PlaceCode(Protocol):
+    """What the path-integration task asks of a place-cell code.
+
+    :class:`PlaceCells` (simulated tuning curves) and
+    :class:`gridform.data.recorded.RecordedPlaceCells` (ratemaps of recorded cells) both
+    implement it; a task never asks which one it holds.
+
+    Attributes:
+        box: the arena the code covers.
+        kind: the tuning (one of ``PLACE_CELL_KINDS``), or ``"recorded"``.
+        centers: (n_cells, 2) each cell's centre (a recorded cell's peak), m.
+    """
+
+    box: Box
+    kind: str
+    centers: np.ndarray
+
+    @property
+    def n_cells(self) -> int: ...
+
+    def tuning(self) -> np.ndarray:
+        """The widths an ``encode`` program takes as an argument (float32)."""
+        ...
+
+    def encode(self, positions, centers=None, tuning=None) -> jax.Array:
+        """Code (..., n_cells) at positions (..., 2), m."""
+        ...
+
+    def decode(self, codes, k: int = 3, centers=None) -> jax.Array:
+        """Positions (..., 2) read from codes (..., n_cells)."""
+        ...
 
 
 def surround_scale_from_ratio(sigma_ratio: float) -> float:

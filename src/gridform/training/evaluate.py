@@ -23,6 +23,7 @@ import numpy as np
 from gridform.analysis.scores import SCORER_VERSION, GridScores, score_ratemaps
 from gridform.analysis.topology import orientation_spread
 from gridform.core import compile_cache
+from gridform.core.place_cells import PlaceCells
 from gridform.core.ratemaps import RatemapAccumulator, Ratemaps
 from gridform.theory.spectrum import (
     SpacingCorrection,
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "Evaluation",
     "active_units",
+    "code_ring",
     "code_spectrum",
     "corrected_spacing_fields",
     "evaluate_params",
@@ -135,24 +137,39 @@ def code_spectrum(task, prediction: TheoryPrediction | None = None, bins: int = 
     ``prediction``: the analytic prediction for this code, when the caller has made it
     (it must be of the config's kind, sigma and surround scale); ``bins`` per axis of the
     grid the simulated code is sampled on."""
-    c = task.config
-    if c.place_cell_file is not None:
-        from gridform.data.assumptions import covariance_spectrum
-
-        spec = covariance_spectrum(task.place_cells.maps, task.box.periodic)
-        k_star = float("nan") if spec["k_star"] is None else spec["k_star"]
-        return CodeSpectrum(spec["k"], spec["power"], k_star, recorded=True)
+    pc = task.place_cells
+    if not isinstance(pc, PlaceCells):
+        k, power, k_star = _recorded_spectrum(task)
+        return CodeSpectrum(k, power, k_star, recorded=True)
     from gridform.theory.spectrum import spatial_covariance
 
     if prediction is None:
-        prediction = predict(c.place_cell_kind, c.sigma, c.surround_scale)
-    code = (c.place_cell_kind, float(c.sigma), float(c.surround_scale))
+        prediction = predict(pc.kind, pc.sigma, pc.surround_scale)
+    code = (pc.kind, float(pc.sigma), float(pc.surround_scale))
     given = (prediction.kind, prediction.sigma, prediction.surround_scale)
     if given != code:
         raise ValueError(f"prediction is for the code {given}, but the task's is {code} "
                          "(kind, sigma, surround_scale)")
-    k, power = spatial_covariance(task.place_cells, bins).radial_spectrum()
+    k, power = spatial_covariance(pc, bins).radial_spectrum()
     return CodeSpectrum(k, power, prediction.k_star, recorded=False)
+
+
+def _recorded_spectrum(task) -> tuple[np.ndarray, np.ndarray, float]:
+    """(k, radial power, k* or NaN) of a recorded code, from its own covariance."""
+    from gridform.data.assumptions import covariance_spectrum
+
+    spec = covariance_spectrum(task.place_cells.maps, task.box.periodic)
+    return spec["k"], spec["power"], float("nan") if spec["k_star"] is None else spec["k_star"]
+
+
+def code_ring(task) -> float:
+    """The ring ``k*`` (rad/m) of the task's place code, NaN where it has none: the
+    theory's analytic ring for simulated place cells, the peak of the covariance spectrum
+    for recorded ones."""
+    pc = task.place_cells
+    if isinstance(pc, PlaceCells):
+        return predict(pc.kind, pc.sigma, pc.surround_scale).k_star
+    return _recorded_spectrum(task)[2]
 
 
 def summarise(task, maps: Ratemaps, error_m: float,
@@ -170,20 +187,11 @@ def summarise(task, maps: Ratemaps, error_m: float,
     the part of ``error_cm`` that the readout of positions costs, however well the network
     predicts the code. It depends on the place-cell layout (about 4 cm for 512 random
     centres in the 2.2 m box, 2 cm on a lattice)."""
-    c = task.config
     active = active_units(maps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scores = score_ratemaps(maps) if active.any() else None
-    if spectrum is not None:
-        k_star = spectrum.k_star
-    elif c.place_cell_file is None:
-        k_star = predict(c.place_cell_kind, c.sigma, c.surround_scale).k_star
-    else:  # recorded targets: the ring of their own covariance, if they have one
-        from gridform.data.assumptions import covariance_spectrum
-
-        ring = covariance_spectrum(task.place_cells.maps, task.box.periodic)["k_star"]
-        k_star = float("nan") if ring is None else ring
+    k_star = spectrum.k_star if spectrum is not None else code_ring(task)
     predicted = grid_spacing(k_star) if math.isfinite(k_star) else None
     fields: dict[str, Any] = {}
     if scores is not None:
@@ -204,7 +212,7 @@ def summarise(task, maps: Ratemaps, error_m: float,
         scorer_version=SCORER_VERSION,
         error_cm=100 * error_m,
         decoder_floor_cm=None if decoder_floor_m is None else 100 * decoder_floor_m,
-        n_units=c.n_hidden,
+        n_units=task.config.n_hidden,
         n_active=int(active.sum()),
         predicted_spacing_m=predicted,
         k_star=k_star,

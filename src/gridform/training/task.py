@@ -20,7 +20,7 @@ from gridform.core.models import (
     readout_loss,
     sequence_loss_time_major,
 )
-from gridform.core.place_cells import PlaceCells, lattice_shape
+from gridform.core.place_cells import PlaceCells, PlaceCode, lattice_shape
 from gridform.core.trajectories import MotionModel, Trajectories, simulate_trajectories
 from gridform.training.config import ConfigError, TrainConfig
 
@@ -34,7 +34,7 @@ class Task:
     config: TrainConfig
     box: Box
     motion: MotionModel
-    place_cells: PlaceCells
+    place_cells: PlaceCode
     optimizer: optax.GradientTransformation
     init_key: jax.Array
     data_key: jax.Array
