@@ -85,7 +85,7 @@ def main() -> None:
         _, t_full = timed(score_ratemaps, maps)
         ref, t_ref = timed(per_map_scores, maps.rates[:n_ref])
         t_ref_all = t_ref * args.maps / n_ref
-        ours = gridness(autocorrelogram(maps.rates[:n_ref]), maps.bin_size)["score_60"]
+        ours = gridness(autocorrelogram(maps.rates[:n_ref]), maps.bin_size).score_60
         agree = np.corrcoef(ref, ours)[0, 1]
         note = "" if n_ref == args.maps else f" (timed on {n_ref}, scaled)"
         print(f"{args.maps} maps of {n}x{n}: gridform SAC+gridness {t_grid:.2f} s, all "

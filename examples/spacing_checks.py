@@ -53,7 +53,7 @@ def main() -> None:
                                  bins=len(maps.x_centers), box=Box(maps.width, maps.height))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sac = grid_geometry(autocorrelogram(ideal.rates), (dx, dx))["spacing_m"]
+            sac = grid_geometry(autocorrelogram(ideal.rates), (dx, dx)).spacing_m
         print(f"   true {spacing:.3f} m: autocorrelogram {np.nanmedian(sac):.3f} m, "
               f"spectrum {np.median(spectral_spacing(ideal)):.3f} m")
     grid = score > 0.8

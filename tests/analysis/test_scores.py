@@ -217,3 +217,20 @@ def test_a_file_that_is_not_a_scores_table_is_named(tmp_path, text, message):
         GridScores.load(bad)
     with pytest.raises(FileNotFoundError, match="no scores file"):
         GridScores.load(tmp_path / "absent.csv")
+
+
+def test_gridness_and_geometry_are_typed_and_still_read_by_name():
+    from gridform.analysis.scores import GridGeometry, Gridness, grid_geometry, gridness
+    from gridform.core.environment import Box
+    from gridform.data.synthetic import lattice_ratemaps
+
+    maps = lattice_ratemaps(0.7, [0.0, 20.0], bins=40, box=Box(2.2, 2.2))
+    sac = autocorrelogram(maps.rates)
+    g, geo = gridness(sac, maps.bin_size), grid_geometry(sac, maps.bin_size)
+    assert isinstance(g, Gridness) and isinstance(geo, GridGeometry)
+    assert g.keys() == ["score_60", "score_60_minmax", "score_90", "ring_outer"]
+    assert g["score_60"] is g.score_60 and (g.score_60 > 1).all()
+    np.testing.assert_allclose(geo.spacing_m, 0.7, rtol=0.05)
+    assert geo["peaks"].shape == (2, 6, 2)
+    with pytest.raises(KeyError):
+        g["spacing_m"]

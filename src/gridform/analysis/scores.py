@@ -45,8 +45,10 @@ from gridform.core.ratemaps import Ratemaps
 
 __all__ = [
     "SCORER_VERSION",
+    "GridGeometry",
     "GridScores",
     "GridformWarning",
+    "Gridness",
     "NullModel",
     "Triads",
     "autocorrelogram",
@@ -243,14 +245,57 @@ def _ring_correlations(sac: np.ndarray, dx: float, dy: float) -> np.ndarray:
     return np.stack([out[mirror.get(a, a)] for a in CORR_ANGLES], axis=-1)
 
 
-def gridness(sac: np.ndarray, bin_size: tuple[float, float] = (1.0, 1.0),
-             chunk: int = 512) -> dict[str, np.ndarray]:
-    """Gridness scores of autocorrelograms (cell, 2y-1, 2x-1).
+class _Fields:
+    """Read a result's fields by name as well: ``result["score_60"]`` is
+    ``result.score_60``, for code written when these results were dicts."""
 
-    Returns a dict of (cell,) arrays: ``score_60`` (mean variant), ``score_60_minmax``,
-    ``score_90`` (square score), each at its best ring, and ``ring_outer`` (the outer
-    radius, as a fraction of the map side, of the best ring of ``score_60``).
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.keys():
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def keys(self) -> list[str]:
+        return [f.name for f in fields(self)]
+
+
+@dataclass(frozen=True, eq=False)
+class Gridness(_Fields):
+    """Gridness of each map (:func:`gridness`), every field a (cell,) array.
+
+    Attributes:
+        score_60: the mean variant at the best ring.
+        score_60_minmax: the min-max variant at its best ring.
+        score_90: the square score at its best ring.
+        ring_outer: the outer radius of ``score_60``'s best ring, a fraction of the map side.
     """
+
+    score_60: np.ndarray
+    score_60_minmax: np.ndarray
+    score_90: np.ndarray
+    ring_outer: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class GridGeometry(_Fields):
+    """The lattice read from each map's autocorrelogram peaks (:func:`grid_geometry`).
+
+    Attributes:
+        spacing_m: (cell,) mean distance to the six nearest peaks; NaN below three peaks.
+        orientation_deg: (cell,) angle of the first peak counter-clockwise from +x, in
+            [0, 60); NaN below three peaks.
+        peaks: (cell, n_peaks, 2) peak displacements (x, y) in metres, nearest first,
+            NaN-padded.
+    """
+
+    spacing_m: np.ndarray
+    orientation_deg: np.ndarray
+    peaks: np.ndarray
+
+
+def gridness(sac: np.ndarray, bin_size: tuple[float, float] = (1.0, 1.0),
+             chunk: int = 512) -> Gridness:
+    """Gridness scores of autocorrelograms (cell, 2y-1, 2x-1): a :class:`Gridness` of
+    (cell,) arrays, each score at its best ring."""
     sac = np.asarray(sac, dtype=np.float64)
     if sac.ndim == 2:
         sac = sac[None]
@@ -274,25 +319,16 @@ def gridness(sac: np.ndarray, bin_size: tuple[float, float] = (1.0, 1.0),
     filled = np.where(np.isfinite(s60), s60, -np.inf)
     ring = np.asarray(RING_OUTERS)[np.argmax(filled, axis=1)]
     ring = np.where(np.isfinite(out60), ring, np.nan)
-    return {
-        "score_60": out60,
-        "score_60_minmax": best(s60mm)[0],
-        "score_90": best(s90)[0],
-        "ring_outer": ring,
-    }
+    return Gridness(out60, best(s60mm)[0], best(s90)[0], ring)
 
 
 # ---------------------------------------------------------------------------------
 # Spacing, orientation, phase
 # ---------------------------------------------------------------------------------
 def grid_geometry(sac: np.ndarray, bin_size: tuple[float, float] = (1.0, 1.0),
-                  peak_threshold: float = 0.0, n_peaks: int = 6) -> dict[str, np.ndarray]:
-    """Spacing (m) and orientation (deg) from the peaks of autocorrelograms (cell, h, w).
-
-    Returns a dict of (cell,) arrays ``spacing_m`` and ``orientation_deg`` (NaN where
-    fewer than three peaks exist), and ``peaks`` (cell, n_peaks, 2) peak displacements
-    (x, y) in metres, sorted by distance, NaN-padded.
-    """
+                  peak_threshold: float = 0.0, n_peaks: int = 6) -> GridGeometry:
+    """Spacing (m) and orientation (deg) from the peaks of autocorrelograms (cell, h, w):
+    a :class:`GridGeometry`."""
     sac = np.asarray(sac, dtype=np.float64)
     if sac.ndim == 2:
         sac = sac[None]
@@ -344,8 +380,7 @@ def grid_geometry(sac: np.ndarray, bin_size: tuple[float, float] = (1.0, 1.0),
         z = np.nansum(np.exp(1j * 6 * ang), axis=1)
     orientation = np.mod(np.degrees(np.angle(z)) / 6, 60.0)
     orientation = np.where(enough, orientation, np.nan)
-    return {"spacing_m": spacing, "orientation_deg": orientation,
-            "peaks": np.stack([px, py], axis=-1)}
+    return GridGeometry(spacing, orientation, np.stack([px, py], axis=-1))
 
 
 def grid_phase(maps: Ratemaps, spacing_m: np.ndarray, orientation_deg: np.ndarray
@@ -607,19 +642,19 @@ def score_ratemaps(maps: Ratemaps, min_overlap: int = 10) -> GridScores:
     sac[bad] = np.nan
     g = gridness(sac, maps.bin_size)
     geo = grid_geometry(sac, maps.bin_size)
-    phase = grid_phase(maps, geo["spacing_m"], geo["orientation_deg"])
+    phase = grid_phase(maps, geo.spacing_m, geo.orientation_deg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         nonneg = np.where(np.isfinite(rates), rates - np.nanmin(rates, axis=(1, 2),
                                                                  keepdims=True), np.nan)
     info = spatial_information(np.where(bad[:, None, None], np.nan, nonneg), maps.occupancy)
     return GridScores(
-        score_60=g["score_60"], score_60_minmax=g["score_60_minmax"], score_90=g["score_90"],
-        spacing_m=geo["spacing_m"], orientation_deg=geo["orientation_deg"],
+        score_60=g.score_60, score_60_minmax=g.score_60_minmax, score_90=g.score_90,
+        spacing_m=geo.spacing_m, orientation_deg=geo.orientation_deg,
         phase_x_m=phase[:, 0], phase_y_m=phase[:, 1],
         border_score=np.where(bad, np.nan, border_score(np.where(bad[:, None, None], 0.0,
                                                                     nonneg))),
-        spatial_info_bits=info, ring_outer=g["ring_outer"],
+        spatial_info_bits=info, ring_outer=g.ring_outer,
     )
 
 
@@ -678,8 +713,8 @@ def null_model(shape: tuple[int, int], bin_size: tuple[float, float] = (0.11, 0.
         sm = np.maximum(sm, 0) + 1e-9 * rng.random(sm.shape)
     sac = autocorrelogram(sm)
     g = gridness(sac, bin_size)
-    return NullModel(g["score_60"], g["score_60_minmax"], smoothing_m, tuple(percentiles),
-                     scores_90=g["score_90"])
+    return NullModel(g.score_60, g.score_60_minmax, smoothing_m, tuple(percentiles),
+                     scores_90=g.score_90)
 
 
 def spectral_null(maps: Ratemaps, n_maps: int = 300, seed: int | np.random.Generator = 0,
@@ -703,8 +738,8 @@ def spectral_null(maps: Ratemaps, n_maps: int = 300, seed: int | np.random.Gener
     noise = np.fft.fft2(rng.standard_normal((n_maps, ny, nx)))
     sm = np.real(np.fft.ifft2(noise * np.sqrt(iso)))
     g = gridness(autocorrelogram(sm), maps.bin_size)
-    return NullModel(g["score_60"], g["score_60_minmax"], float("nan"), tuple(percentiles),
-                     "isotropic spectrum of the maps", g["score_90"])
+    return NullModel(g.score_60, g.score_60_minmax, float("nan"), tuple(percentiles),
+                     "isotropic spectrum of the maps", g.score_90)
 
 
 def phase_randomised(rates, rng: np.random.Generator) -> np.ndarray:

@@ -161,8 +161,7 @@ def module_features(maps: Ratemaps) -> ModuleFeatures:
     from gridform.analysis.scores import autocorrelogram
 
     geo = grid_geometry(autocorrelogram(maps.rates), maps.bin_size)
-    return ModuleFeatures(geo["spacing_m"], geo["orientation_deg"],
-                          ring_ellipticity(geo["peaks"]))
+    return ModuleFeatures(geo.spacing_m, geo.orientation_deg, ring_ellipticity(geo.peaks))
 
 
 def find_modules(features: ModuleFeatures, units, *, spacing_tol: float = 0.07,
