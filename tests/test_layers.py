@@ -128,3 +128,22 @@ def test_the_top_level_shows_the_layers():
         layer(f"gridform.{f}") for f in FOLDERS)
     modules = sorted(p.name for p in SRC.glob("*.py"))
     assert len(modules) <= 8, modules
+
+
+def test_the_tests_mirror_the_layer_folders():
+    tests = Path(__file__).resolve().parent
+    assert {f for f in FOLDERS if not (tests / f).is_dir()} == set()
+    for sub in ("reproduce", "sweep"):
+        assert (tests / "experiments" / sub).is_dir()
+
+
+def test_every_import_in_the_readme_works_without_a_deprecated_path():
+    import subprocess
+    import sys
+
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    imports = [line.strip() for b in blocks for line in b.splitlines()
+               if re.match(r"\s*(import|from) \S+", line) and "gridform" in line]
+    assert len(imports) >= 5
+    code = "import warnings\nwarnings.simplefilter('error')\n" + "\n".join(imports)
+    subprocess.run([sys.executable, "-c", code], check=True)

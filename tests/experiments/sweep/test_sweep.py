@@ -169,7 +169,7 @@ EXAMPLE_SWEEPS = {"modules.toml": 4, "module_candidates.toml": 14, "module_seq40
 
 
 def test_every_example_sweep_expands_into_the_runs_it_describes():
-    folder = Path(__file__).parents[2] / "examples"
+    folder = Path(__file__).parents[3] / "examples"
     assert {p.name for p in folder.glob("*.toml")} == set(EXAMPLE_SWEEPS)
     for name, n_runs in EXAMPLE_SWEEPS.items():
         runs = load_sweep(folder / name).manifest()
