@@ -301,3 +301,49 @@ def test_the_old_gaussian_check_could_not_fail_and_the_empirical_one_does():
     assert ring_wavenumber("gaussian", 0.12) == 0.0  # ... whatever the code is
     assert _largest_rise("gaussian", 0) < 0.001  # the code's own spectrum falls from k = 0
     assert _largest_rise("dos", 0) > 0.05  # a DoS code has a ring: the check fails on it
+
+
+def test_holm_adjusts_the_smallest_p_most_and_keeps_the_order():
+    from gridform.experiments.reproduce.conditions import holm
+
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    np.testing.assert_allclose(holm([0.5, 0.9]), [1.0, 1.0])
+    out = holm([0.02, float("nan")])  # a comparison that was not measured is not counted
+    assert out[0] == pytest.approx(0.02) and np.isnan(out[1])
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_full_mode_trains_five_seeds_adds_the_dog_rows_and_corrects_by_holm(
+        quick, tmp_path, monkeypatch):
+    """With made-up fractions (arms differ by 0.1, seeds by 0.01), the rows say how they
+    were tested; only full mode adds normalised vs unnormalised DoG and adjusts p."""
+    from types import SimpleNamespace
+
+    import gridform.experiments.reproduce.conditions as cond
+    from gridform.experiments.reproduce._common import _Context
+
+    level = {"ReLU, DoS": 0.5, "tanh, DoS": 0.3, "ReLU, Gaussian": 0.2, "ReLU, DoG": 0.45,
+             "ReLU, unnormalised DoG": 0.1}
+    seen = {}
+
+    def fake_arms(ctx, preset, seeds, arms, **base):
+        seen.update(seeds=seeds, arms=arms, base=base)
+        return {name: [(None, SimpleNamespace(frac_above_0_3=level[name] + 0.01 * i,
+                                              frac_above_0_8=0.1, error_cm=5.0,
+                                              to_json=dict))
+                       for i, _ in enumerate(seeds)] for name in arms}
+
+    monkeypatch.setattr(cond, "_train_arms", fake_arms)
+    monkeypatch.setattr(cond, "_untrained_fractions",
+                        lambda configs: [0.05 + 0.01 * i for i, _ in enumerate(configs)])
+    claims = cond.target_conditions(_Context(tmp_path, quick=quick, run_dir=None))
+    assert len(seen["seeds"]) == (3 if quick else 5)
+    assert len(claims) == (2 if quick else 3)
+    assert all(c.verdict == "pass" for c in claims)
+    if quick:
+        assert all("quick mode" in c.claim and "Holm" not in c.expected for c in claims)
+        assert seen["base"] == cond.QUICK_BASE
+    else:
+        assert all("Holm-adjusted over 3 comparisons" in c.expected for c in claims)
+        assert seen["arms"]["ReLU, DoG"] == {"place_cell_kind": "dog", "loss": "mse"}
+        assert "unnormalised" in claims[2].claim
