@@ -164,7 +164,8 @@ def test_a_point_adds_settings_and_may_pin_its_seed(tmp_path):
 
 # every sweep file shipped in examples/, with the number of runs its comment promises
 EXAMPLE_SWEEPS = {"modules.toml": 4, "module_candidates.toml": 14, "module_seq40.toml": 13,
-                  "module_interventions.toml": 12, "no_free_lunch.toml": 48,
+                  "module_interventions.toml": 12, "module_norm_conformal.toml": 6,
+                  "no_free_lunch.toml": 48,
                   "spacing_distance.toml": 18, "spacing_law.toml": 135}
 
 
