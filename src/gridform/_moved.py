@@ -43,9 +43,14 @@ MOVED = {  # old module -> where it lives now; a package moves with all its modu
 }
 
 
+_LONGEST_FIRST = sorted(MOVED, key=len, reverse=True)  # gridform.sweep.report before .sweep
+
+
 def new_name(old: str) -> str | None:
     """Where the module once imported as ``old`` lives now, or None if it did not move."""
-    for prefix in sorted(MOVED, key=len, reverse=True):
+    if not old.startswith("gridform."):  # the finder is asked about every import
+        return None
+    for prefix in _LONGEST_FIRST:
         if old == prefix or old.startswith(prefix + "."):
             return MOVED[prefix] + old[len(prefix):]
     return None
