@@ -371,11 +371,16 @@ class RunDir:
         return int(json.loads(self.checkpoint_meta_path.read_text()).get("step", 0))
 
     # -- summary ----------------------------------------------------------------------
-    def read_summary(self) -> Summary:
-        path = self.summary_path
+    def evaluated(self, path: Path) -> Path:
+        """``path``, a file ``gridform evaluate`` writes here; ``FileNotFoundError`` that
+        names the command when it is missing."""
         if not path.exists():
-            raise FileNotFoundError(f"{self.path} has not been evaluated (no {self.SUMMARY}; "
+            raise FileNotFoundError(f"{self.path} has not been evaluated (no {path.name}; "
                                     f"run gridform evaluate {self.path})")
+        return path
+
+    def read_summary(self) -> Summary:
+        path = self.evaluated(self.summary_path)
         try:
             data = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as err:

@@ -66,12 +66,12 @@ class TrainedRun:
     def ratemaps(self) -> Ratemaps:
         from gridform.core.ratemaps import load_ratemaps
 
-        return load_ratemaps(self._evaluated(self.dir.ratemaps_path))
+        return load_ratemaps(self.dir.evaluated(self.dir.ratemaps_path))
 
     def scores(self) -> GridScores:
         from gridform.analysis.scores import GridScores
 
-        return GridScores.load(self._evaluated(self.dir.scores_path))
+        return GridScores.load(self.dir.evaluated(self.dir.scores_path))
 
     def evaluate(self, n_batches: int | None = None, bins: int = 20, **kwargs: Any
                  ) -> Evaluation:
@@ -82,9 +82,3 @@ class TrainedRun:
 
         return evaluate_params(self.task, self.params, n_batches or self.config.eval_batches,
                                bins, **kwargs)
-
-    def _evaluated(self, path: Path) -> Path:
-        if not path.exists():
-            raise FileNotFoundError(f"{self.path} has not been evaluated (no {path.name}; "
-                                    f"run gridform evaluate {self.path})")
-        return path
