@@ -21,8 +21,7 @@ __all__ = ["MapSpectrum", "centred", "power_spectrum", "spectral_spacing"]
 def centred(rates) -> np.ndarray:
     """Maps (cell, y, x) as floats with NaN bins at the map's mean, then the mean removed."""
     rates = np.asarray(rates, dtype=float)
-    with np.errstate(invalid="ignore"):
-        means = np.nanmean(rates, axis=(-2, -1), keepdims=True)
+    means = np.nanmean(rates, axis=(-2, -1), keepdims=True)
     filled = np.where(np.isfinite(rates), rates, np.nan_to_num(means))
     return filled - filled.mean(axis=(-2, -1), keepdims=True)
 
@@ -63,9 +62,10 @@ class MapSpectrum:
     def isotropic(self) -> np.ndarray:
         """(ny, nx) the mean power averaged over each ring of ``|k|`` (one ring per
         :attr:`dk`): the population's scale with no preferred direction."""
-        ring = np.round(self.k / self.dk).astype(int).ravel()
+        k = self.k
+        ring = np.round(k / self.dk).astype(int).ravel()
         totals = np.bincount(ring, self.mean().ravel()) / np.bincount(ring)
-        return totals[ring].reshape(self.k.shape)
+        return totals[ring].reshape(k.shape)
 
     def radial(self, edges) -> np.ndarray:
         """(cell, len(edges) - 1) each map's mean power in the rings ``edges`` (rad/m)."""
