@@ -534,6 +534,36 @@ def test_centre_surround_fit_recovers_widths():
     assert abs(fits[1]["gauss_sigma_m"] - 0.15) < 0.005
 
 
+def test_centre_surround_fits_in_processes_equal_fits_here(monkeypatch):
+    """Spread over two spawned processes in chunks, every cell's row is the one fitted in
+    this process, in the cells' order."""
+    import gridform.data.assumptions as A
+
+    maps = uniform_place_cells(6, bins=16, box=Box(2.0, 2.0), seed=3)
+    here = A.centre_surround_fits(maps, workers=1)
+    monkeypatch.setattr(A, "_PARALLEL_FROM", 2)
+    monkeypatch.setattr(A, "_FIT_CHUNK", 4)
+    spread = A.centre_surround_fits(maps, workers=2)
+    assert [r["cell"] for r in spread] == list(range(6))
+    assert [{k: v for k, v in r.items() if v == v} for r in spread] == \
+        [{k: v for k, v in r.items() if v == v} for r in here]  # NaN != NaN left out
+    assert any("p_value" in r and r["p_value"] == r["p_value"] for r in here)
+
+
+def test_fit_jacobians_are_the_models_derivatives():
+    from scipy.optimize import approx_fprime
+
+    from gridform.data.assumptions import _dog, _dog_jac, _gauss, _gauss_jac
+
+    x, y = np.random.default_rng(0).normal(size=(2, 30))
+    for model, jac, p in ((_gauss, _gauss_jac, [0.1, 1.2, 0.7, 0.2, -0.3]),
+                          (_dog, _dog_jac, [0.1, 1.2, 0.7, 0.2, -0.3, 0.4, 1.8])):
+        p = np.array(p)
+        numeric = np.stack([approx_fprime(p, lambda q, i=i, f=model: f(q, x, y)[i], 1e-7)
+                            for i in range(x.size)])
+        assert np.abs(jac(p, x, y) - numeric).max() < 1e-5
+
+
 @pytest.mark.slow
 def test_assumptions_cli(tmp_path, capsys, dog_report):
     maps, _ = dog_report

@@ -184,13 +184,20 @@ def fit_difference_of_gaussians(radius, weight, starts: int = 6) -> DogFit:
         c, amp_a, amp_b, a, extra = q
         return c + amp_a * np.exp(-x**2 / (2 * a**2)) - amp_b * np.exp(-x**2 / (2 * (a + extra)**2))
 
+    def jac(q):  # exact d model / d q: one model evaluation per iteration, not six
+        _, amp_a, amp_b, a, extra = q
+        b, x2 = a + extra, rr * rr
+        e_a, e_b = np.exp(-x2 / (2 * a**2)), np.exp(-x2 / (2 * b**2))
+        d_b = -amp_b * e_b * x2 / b**3
+        return np.stack([np.ones_like(rr), e_a, -e_b, amp_a * e_a * x2 / a**3 + d_b, d_b], -1)
+
     best = None
     lo = [-np.inf, 0.0, 0.0, 1e-3 * top, 1e-3 * top]
     hi = [np.inf, 20 * span, 20 * span, 2 * top, 4 * top]
     for i in range(starts):
         a0 = top * (0.1 + 0.5 * i / starts)
         q0 = [float(ww[-1]), span, span / 2, a0, a0]
-        fit = least_squares(lambda q: model(q, rr) - ww, q0, bounds=(lo, hi))
+        fit = least_squares(lambda q: model(q, rr) - ww, q0, jac=jac, bounds=(lo, hi))
         if best is None or fit.cost < best.cost:
             best = fit
     c, amp_a, amp_b, a, extra = best.x

@@ -34,6 +34,7 @@ spacing ``4 pi / (sqrt(3) k*)``.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,8 +194,34 @@ def _dog(p, x, y):
     return b + a1 * np.exp(-r2 / (2 * s1 * s1)) - a2 * np.exp(-r2 / (2 * s2 * s2))
 
 
-def _resid(p, model, x, y, z):
+def _gauss_jac(p, x, y):
+    """d _gauss / d p, (points, 5): exact derivatives, so a fit takes one model
+    evaluation per iteration instead of one per parameter and iteration."""
+    _, a1, s1, x0, y0 = p
+    dx, dy = x - x0, y - y0
+    e1 = np.exp(-(dx * dx + dy * dy) / (2 * s1 * s1))
+    g = a1 * e1 / (s1 * s1)
+    return np.stack([np.ones_like(x), e1, g * (dx * dx + dy * dy) / s1, g * dx, g * dy], -1)
+
+
+def _dog_jac(p, x, y):
+    """d _dog / d p, (points, 7) (see :func:`_gauss_jac`)."""
+    _, a1, s1, x0, y0, a2, ratio = p
+    dx, dy = x - x0, y - y0
+    r2 = dx * dx + dy * dy
+    s2 = s1 * ratio
+    e1, e2 = np.exp(-r2 / (2 * s1 * s1)), np.exp(-r2 / (2 * s2 * s2))
+    g1, g2 = a1 * e1 / (s1 * s1), a2 * e2 / (s2 * s2)
+    return np.stack([np.ones_like(x), e1, (g1 / s1 - g2 * ratio / s2) * r2,
+                     (g1 - g2) * dx, (g1 - g2) * dy, -e2, -g2 * r2 * s1 / s2], -1)
+
+
+def _resid(p, model, jac, x, y, z):
     return model(p, x, y) - z
+
+
+def _resid_jac(p, model, jac, x, y, z):
+    return jac(p, x, y)
 
 
 def _inside(p0, bounds) -> np.ndarray:
@@ -204,72 +231,104 @@ def _inside(p0, bounds) -> np.ndarray:
     return np.clip(np.asarray(p0, float), lo, np.where(np.isfinite(hi), hi, np.inf))
 
 
+# cells per task of the process pool, and the fewest cells worth starting one for
+_FIT_CHUNK = 32
+_PARALLEL_FROM = 96
+
+
 def centre_surround_fits(maps: Ratemaps, *, alpha: float = 0.05, min_depth: float = 0.05,
-                         field_threshold: float = 0.2) -> list[dict[str, Any]]:
-    """Per-cell Gaussian vs difference-of-Gaussians fits of the main field (module doc)."""
+                         field_threshold: float = 0.2, workers: int | None = None
+                         ) -> list[dict[str, Any]]:
+    """Per-cell Gaussian vs difference-of-Gaussians fits of the main field (module doc).
+
+    The cells are independent fits, so from :data:`_PARALLEL_FROM` cells they are spread
+    over ``workers`` processes (default: one per core this process may use; 1 fits them
+    here). Each cell's fit is the same wherever it runs."""
     rates = fill_unvisited(maps.rates)
     xs, ys = np.meshgrid(maps.x_centers, maps.y_centers)
-    dx = maps.bin_size[0]
-    half = 0.5 * min(xs.max() - xs.min(), ys.max() - ys.min())
-    out = []
-    for i, m in enumerate(rates):
-        row: dict[str, Any] = {"cell": i}
-        lo, hi = float(np.median(m)), float(m.max())
-        if not hi > lo:
-            out.append(row | {"n_fields": 0, "surround": False, "p_value": float("nan")})
-            continue
-        iy, ix = np.unravel_index(int(np.argmax(m)), m.shape)
-        labels, n_fields = ndimage.label(m > lo + field_threshold * (hi - lo))
-        main = labels == labels[iy, ix]
-        half_max = ndimage.label(m > lo + 0.5 * (hi - lo))[0]
-        area = float(np.sum(half_max == half_max[iy, ix])) * dx * dx
-        s_est = max(math.sqrt(area / math.pi) / 1.1774, 0.5 * dx)
-        x0, y0 = float(xs[iy, ix]), float(ys[iy, ix])
-        r = np.hypot(xs - x0, ys - y0)
-        window = (r <= min(6 * s_est, half)) & ((labels == 0) | main)
-        x, y, z = xs[window], ys[window], m[window]
-        if z.size < 12:
-            out.append(row | {"n_fields": n_fields, "surround": False, "p_value": float("nan")})
-            continue
-        amp = hi - lo
-        g0 = [lo, amp, s_est, x0, y0]
-        gb = ([-np.inf, 0, 0.25 * dx, x0 - 2 * s_est, y0 - 2 * s_est],
-              [np.inf, np.inf, half, x0 + 2 * s_est, y0 + 2 * s_est])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            g = optimize.least_squares(_resid, _inside(g0, gb), bounds=gb,
-                                       args=(_gauss, x, y, z))
-            best = None
-            for ratio0, frac in ((1.4, 0.3), (2.0, 0.3), (1.4, 0.8)):
-                d0 = [g.x[0], g.x[1] * (1 + frac), g.x[2] * 0.9, g.x[3], g.x[4],
-                      g.x[1] * frac, ratio0]
-                db = (gb[0] + [0, 1.05], gb[1] + [np.inf, 6.0])
-                d = optimize.least_squares(_resid, _inside(d0, db), bounds=db,
-                                           args=(_dog, x, y, z))
-                if best is None or d.cost < best.cost:
-                    best = d
-        d = best
-        rss_g, rss_d = 2 * g.cost, 2 * d.cost
-        dof = z.size - 7
-        if rss_d <= 0:
-            f_stat = math.inf if rss_g > 0 else 0.0
-        else:
-            f_stat = max(0.0, (rss_g - rss_d) / 2) / (rss_d / dof)
-        p = float(stats.f.sf(f_stat, 2, dof)) if math.isfinite(f_stat) else 0.0
-        _, a1, s1, _, _, a2, ratio = d.x
-        rr = np.linspace(0, 6 * s1 * ratio, 400)
-        prof = a1 * np.exp(-rr**2 / (2 * s1**2)) - a2 * np.exp(-rr**2 / (2 * (s1 * ratio) ** 2))
-        height = float(prof[0])
-        depth = float(-prof.min()) / height if height > 0 else 0.0
-        row.update({"n_fields": int(n_fields), "peak_x": x0, "peak_y": y0,
-                    "gauss_sigma_m": float(g.x[2]), "dog_sigma1_m": float(s1),
-                    "dog_sigma2_m": float(s1 * ratio), "dog_surround_amp": float(a2),
-                    "surround_depth": depth, "f_stat": f_stat, "p_value": p,
-                    "surround": bool(p < alpha and a2 > 0 and depth >= min_depth),
-                    "r2_gauss": 1 - rss_g / float(np.sum((z - z.mean()) ** 2)),
-                    "r2_dog": 1 - rss_d / float(np.sum((z - z.mean()) ** 2))})
-        out.append(row)
-    return out
+    grid = (xs, ys, maps.bin_size[0], 0.5 * min(xs.max() - xs.min(), ys.max() - ys.min()),
+            alpha, min_depth, field_threshold)
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+            else os.cpu_count() or 1
+    if workers < 2 or len(rates) < _PARALLEL_FROM:
+        return _fit_cells(0, rates, grid)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    starts = range(0, len(rates), _FIT_CHUNK)
+    # spawned, not forked: the caller may hold JAX's threads, which a fork would copy
+    # mid-lock
+    with ProcessPoolExecutor(min(workers, len(starts)),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = pool.map(_fit_cells, starts, [rates[i:i + _FIT_CHUNK] for i in starts],
+                         [grid] * len(starts))
+        return [row for part in parts for row in part]
+
+
+def _fit_cells(first: int, rates: np.ndarray, grid: tuple) -> list[dict[str, Any]]:
+    """:func:`_fit_cell` of each map of ``rates``, numbered from ``first``."""
+    return [_fit_cell(first + j, m, *grid) for j, m in enumerate(rates)]
+
+
+def _fit_cell(i: int, m: np.ndarray, xs, ys, dx: float, half: float, alpha: float,
+              min_depth: float, field_threshold: float) -> dict[str, Any]:
+    """One cell's row of :func:`centre_surround_fits`: ``m`` its filled map on the bin
+    centres ``xs``, ``ys`` (bin size ``dx``; ``half`` the largest window radius)."""
+    row: dict[str, Any] = {"cell": i}
+    lo, hi = float(np.median(m)), float(m.max())
+    if not hi > lo:
+        return row | {"n_fields": 0, "surround": False, "p_value": float("nan")}
+    iy, ix = np.unravel_index(int(np.argmax(m)), m.shape)
+    labels, n_fields = ndimage.label(m > lo + field_threshold * (hi - lo))
+    main = labels == labels[iy, ix]
+    half_max = ndimage.label(m > lo + 0.5 * (hi - lo))[0]
+    area = float(np.sum(half_max == half_max[iy, ix])) * dx * dx
+    s_est = max(math.sqrt(area / math.pi) / 1.1774, 0.5 * dx)
+    x0, y0 = float(xs[iy, ix]), float(ys[iy, ix])
+    r = np.hypot(xs - x0, ys - y0)
+    window = (r <= min(6 * s_est, half)) & ((labels == 0) | main)
+    x, y, z = xs[window], ys[window], m[window]
+    if z.size < 12:
+        return row | {"n_fields": n_fields, "surround": False, "p_value": float("nan")}
+    amp = hi - lo
+    g0 = [lo, amp, s_est, x0, y0]
+    gb = ([-np.inf, 0, 0.25 * dx, x0 - 2 * s_est, y0 - 2 * s_est],
+          [np.inf, np.inf, half, x0 + 2 * s_est, y0 + 2 * s_est])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = optimize.least_squares(_resid, _inside(g0, gb), jac=_resid_jac, bounds=gb,
+                                   args=(_gauss, _gauss_jac, x, y, z))
+        best = None
+        for ratio0, frac in ((1.4, 0.3), (2.0, 0.3), (1.4, 0.8)):
+            d0 = [g.x[0], g.x[1] * (1 + frac), g.x[2] * 0.9, g.x[3], g.x[4],
+                  g.x[1] * frac, ratio0]
+            db = (gb[0] + [0, 1.05], gb[1] + [np.inf, 6.0])
+            d = optimize.least_squares(_resid, _inside(d0, db), jac=_resid_jac,
+                                       bounds=db, args=(_dog, _dog_jac, x, y, z))
+            if best is None or d.cost < best.cost:
+                best = d
+    d = best
+    rss_g, rss_d = 2 * g.cost, 2 * d.cost
+    dof = z.size - 7
+    if rss_d <= 0:
+        f_stat = math.inf if rss_g > 0 else 0.0
+    else:
+        f_stat = max(0.0, (rss_g - rss_d) / 2) / (rss_d / dof)
+    p = float(stats.f.sf(f_stat, 2, dof)) if math.isfinite(f_stat) else 0.0
+    _, a1, s1, _, _, a2, ratio = d.x
+    rr = np.linspace(0, 6 * s1 * ratio, 400)
+    prof = a1 * np.exp(-rr**2 / (2 * s1**2)) - a2 * np.exp(-rr**2 / (2 * (s1 * ratio) ** 2))
+    height = float(prof[0])
+    depth = float(-prof.min()) / height if height > 0 else 0.0
+    row.update({"n_fields": int(n_fields), "peak_x": x0, "peak_y": y0,
+                "gauss_sigma_m": float(g.x[2]), "dog_sigma1_m": float(s1),
+                "dog_sigma2_m": float(s1 * ratio), "dog_surround_amp": float(a2),
+                "surround_depth": depth, "f_stat": f_stat, "p_value": p,
+                "surround": bool(p < alpha and a2 > 0 and depth >= min_depth),
+                "r2_gauss": 1 - rss_g / float(np.sum((z - z.mean()) ** 2)),
+                "r2_dog": 1 - rss_d / float(np.sum((z - z.mean()) ** 2))})
+    return row
 
 
 def test_assumptions(maps: Ratemaps, *, periodic: bool = False, max_lag: float | None = None,
