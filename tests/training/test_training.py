@@ -518,3 +518,18 @@ def test_evaluate_with_the_spacing_law_records_the_corrected_spacing(tmp_path, c
     recorded = config.model_copy(update={"place_cell_file": "cells.npz"})
     with pytest.raises(ValueError, match="simulated place-cell codes"):
         corrected_spacing_fields(recorded, law)
+
+
+def test_error_without_velocity_is_the_error_of_a_network_blind_to_velocity():
+    """With its velocity weights zeroed the network cannot see the path, so zeroing the
+    velocity input changes nothing: both errors are the same; with its own weights the
+    errors differ."""
+    from gridform.training.evaluate import error_without_velocity, evaluate_params
+
+    task = build_task(load_config("demo", overrides=TINY))
+    params, _ = task.init()
+    blind = dict(params) | {"w_in": jnp.zeros_like(params["w_in"])}
+    seen = evaluate_params(task, blind, n_batches=3).summary.error_cm
+    assert 100 * error_without_velocity(task, blind, n_batches=3) == pytest.approx(seen, rel=1e-5)
+    assert 100 * error_without_velocity(task, params, n_batches=3) != pytest.approx(
+        evaluate_params(task, params, n_batches=3).summary.error_cm, rel=1e-3)
