@@ -121,7 +121,7 @@ def test_resume_of_a_finished_run_says_so_and_a_changed_config_names_the_values(
 
 
 def test_a_bug_is_reported_as_a_bug_not_as_bad_input(monkeypatch, capsys):
-    import gridform.cli.app as cli
+    import gridform.cli.theory as cli
 
     def broken(args):
         raise TypeError("unsupported operand")
