@@ -67,3 +67,37 @@ def test_a_flat_map_has_no_spectral_spacing_and_a_short_pad_is_refused():
     assert np.isnan(spectral_spacing(maps)).all()
     with pytest.raises(ValueError, match="pad must be at least the maps' 10 bins"):
         power_spectrum(maps, pad=8)
+
+
+def _waves(angles_deg, n_cycles: int = 5, bins: int = 60, phase: float = 0.3):
+    """ReLU of plane waves of ``n_cycles`` periods across a periodic 3.3 m box, each wave
+    vector rounded to the box's Fourier lattice (as the pattern dynamics' are)."""
+    x = (np.arange(bins) + 0.5) * 3.3 / bins
+    xx, yy = np.meshgrid(x, x)
+    g = np.zeros_like(xx)
+    for a in np.radians(angles_deg):
+        mx, my = np.round(n_cycles * np.cos(a)), np.round(n_cycles * np.sin(a))
+        g += np.cos(2 * np.pi * (mx * xx + my * yy) / 3.3 + phase)
+    return np.maximum(g, 0), x
+
+
+@pytest.mark.parametrize(("angles", "expected"), [
+    ([30.0], "stripes"), ([0.0, 90.0], "squares"), ([10.0, 70.0, 130.0], "hexagons"),
+    ([0.0, 60.0, 120.0, 90.0], "other"), ([0.0, 45.0], "other")])
+def test_lattice_class_names_the_lattice_its_waves_make(angles, expected):
+    from gridform.analysis.spectra import lattice_class, ring_modes
+
+    g, x = _waves(angles)
+    maps = Ratemaps(g[None], np.ones_like(g), x, x)
+    assert lattice_class(maps)[0] == expected
+    if expected != "other":
+        assert ring_modes(maps)[0].size == len(angles)
+
+
+def test_noise_and_flat_maps_are_not_lattices():
+    from gridform.analysis.spectra import lattice_class
+
+    x = np.linspace(0, 1, 40)
+    noise = np.random.default_rng(0).random((3, 40, 40))
+    maps = Ratemaps(np.concatenate([noise, np.ones((1, 40, 40))]), np.ones((40, 40)), x, x)
+    assert list(lattice_class(maps)) == ["other"] * 4

@@ -15,7 +15,8 @@ import numpy as np
 
 from gridform.core.ratemaps import Ratemaps
 
-__all__ = ["MapSpectrum", "centred", "power_spectrum", "spectral_spacing"]
+__all__ = ["LATTICES", "MapSpectrum", "centred", "lattice_class", "power_spectrum", "ring_modes",
+           "spectral_spacing"]
 
 
 def centred(rates) -> np.ndarray:
@@ -107,3 +108,48 @@ def spectral_spacing(maps: Ratemaps, k_range: tuple[float, float] = (3.0, 20.0),
     centres = (edges[:-1] + edges[1:]) / 2
     spacing = 4 * np.pi / (np.sqrt(3) * centres[np.argmax(radial, axis=1)])
     return np.where(radial.max(axis=1) > 0, spacing, np.nan)
+
+
+LATTICES = ("stripes", "squares", "hexagons", "other")
+
+
+def ring_modes(maps: Ratemaps, band: float = 0.15, floor: float = 0.25) -> list[np.ndarray]:
+    """Each map's plane waves, as orientations in degrees in [0, 180): the local maxima of
+    its power spectrum (periodic 3 x 3 neighbourhoods) whose ``|k|`` is within ``band`` of
+    the strongest peak's and whose power is at least ``floor`` of it. ``k`` and ``-k`` are
+    one wave. A flat map has none."""
+    from scipy.ndimage import maximum_filter
+
+    spec = power_spectrum(maps)
+    k = spec.k
+    kx, ky = np.meshgrid(spec.kx, spec.ky)
+    out = []
+    for p in spec.power:
+        top = float(p.max())
+        if not top > 0:
+            out.append(np.empty(0))
+            continue
+        k0 = k.flat[int(np.argmax(p))]
+        peak = ((p == maximum_filter(p, size=3, mode="wrap")) & (p >= floor * top)
+                & (np.abs(k - k0) <= band * k0))
+        angles = np.degrees(np.arctan2(ky[peak], kx[peak])) % 180.0
+        out.append(np.unique(np.round(angles, 6) % 180.0))
+    return out
+
+
+def lattice_class(maps: Ratemaps, tolerance_deg: float = 10.0, **modes) -> np.ndarray:
+    """(cell,) each map's lattice from its :func:`ring_modes` (``modes``: their options):
+    ``stripes`` (one wave), ``squares`` (two, 90 degrees apart), ``hexagons`` (three,
+    60 degrees apart) or ``other``, angles within ``tolerance_deg`` (a pattern on a
+    periodic box takes the box's Fourier modes, which are not exactly 60 degrees apart)."""
+    def one(a: np.ndarray) -> str:
+        if a.size <= 1:
+            return "stripes" if a.size else "other"
+        gaps = np.diff(np.append(np.sort(a), np.sort(a)[0] + 180.0))
+        if a.size == 2 and np.all(np.abs(gaps - 90.0) <= tolerance_deg):
+            return "squares"
+        if a.size == 3 and np.all(np.abs(gaps - 60.0) <= tolerance_deg):
+            return "hexagons"
+        return "other"
+
+    return np.array([one(a) for a in ring_modes(maps, **modes)], dtype=object)
