@@ -277,7 +277,7 @@ def test_diversity_passes_for_diverse_phases_and_fails_on_its_shared_phase_contr
 
     rng = np.random.default_rng(0)
     module = lattice_ratemaps(0.87, 7.0, rng.uniform(0, 2.2, (40, 2)), bins=20)
-    claim = _diversity_claim(module, np.ones(40, bool), 0)
+    claim = _diversity_claim(module, np.ones(40, bool))
     assert claim.passed and claim.control_passes is False and claim.holds
     # the control is the maps themselves at one phase: every peak at the centre bin
     aligned = shared_phase(module)
@@ -285,7 +285,7 @@ def test_diversity_passes_for_diverse_phases_and_fails_on_its_shared_phase_contr
     assert mean_pairwise_correlation(aligned) > 0.3
     # one map copied 40 times is not diverse: the check fails
     copies = lattice_ratemaps(0.87, 7.0, np.zeros((40, 2)) + 0.3, bins=20)
-    assert not _diversity_claim(copies, np.ones(40, bool), 0).passed
+    assert not _diversity_claim(copies, np.ones(40, bool)).passed
 
 
 
@@ -320,7 +320,7 @@ def test_full_mode_trains_five_seeds_adds_the_dog_rows_and_corrects_by_holm(
     from types import SimpleNamespace
 
     import gridform.experiments.reproduce.conditions as cond
-    from gridform.experiments.reproduce._common import _Context
+    from gridform.experiments.reproduce._common import QUICK_BASE, _Context
 
     level = {"ReLU, DoS": 0.5, "tanh, DoS": 0.3, "ReLU, Gaussian": 0.2, "ReLU, DoG": 0.45,
              "ReLU, unnormalised DoG": 0.1}
@@ -342,7 +342,7 @@ def test_full_mode_trains_five_seeds_adds_the_dog_rows_and_corrects_by_holm(
     assert all(c.verdict == "pass" for c in claims)
     if quick:
         assert all("quick mode" in c.claim and "Holm" not in c.expected for c in claims)
-        assert seen["base"] == cond.QUICK_BASE
+        assert seen["base"] == QUICK_BASE
     else:
         assert all("Holm-adjusted over 3 comparisons" in c.expected for c in claims)
         assert seen["arms"]["ReLU, DoG"] == {"place_cell_kind": "dog", "loss": "mse"}

@@ -23,6 +23,7 @@ class _Context:
     run_dir: Path | None
     seed: int = 0
     progress: bool = False
+    targets: tuple[str, ...] = ()  # the targets of this call, to train ahead for them
     details: dict[str, Any] = field(default_factory=dict)
     figure_data: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -107,15 +108,47 @@ def _current_summary(run: Path):
     return fresh.summary.replace(steps=summary.steps)
 
 
+# Quick mode trains every network of the trained-network claims (``rnn``, ``mechanism``,
+# ``topology``, the controls and the seeds of ``conditions``) for half the demo preset's
+# steps: nine networks of 6000 steps are 20 minutes of training on two cores, the whole
+# budget of `reproduce all --quick`. A run that short would end inside the preset's phase
+# of strong early weight decay, before it path-integrates (19.7 cm at 3000 steps), so quick
+# mode turns that phase off, as docs/training.md prescribes for short runs: a ReLU DoS
+# network then decodes to 5.5 cm at 3000 steps with 48% / 20% of its units above 0.3 / 0.8.
+QUICK_STEPS = 3000
+QUICK_BASE = {"steps": QUICK_STEPS, "weight_decay_start": 0.0}
+
+# The arms every mode trains: the network under test and the two variants the paper says
+# lose its grid cells (a nonlinearity that is not nonnegative; a code without a ring).
+ARMS: dict[str, dict[str, Any]] = {"ReLU, DoS": {}, "tanh, DoS": {"activation": "tanh"},
+                                   "ReLU, Gaussian": {"place_cell_kind": "gaussian"}}
+
+
+def network_recipe(ctx: _Context) -> tuple[str, dict[str, Any]]:
+    """(preset, fields) of every trained network of a mode: the demo preset cut to
+    :data:`QUICK_BASE` in quick mode, the paper preset for 20,000 steps without it."""
+    return ("demo", dict(QUICK_BASE)) if ctx.quick else ("paper", {"steps": 20_000})
+
+
+def arm_seeds(ctx: _Context) -> list[int]:
+    """The seeds of every arm: 3 in quick mode, 5 in full, from ``ctx.seed`` on."""
+    return [ctx.seed + i for i in range(3 if ctx.quick else 5)]
+
+
 def _train_or_reuse(ctx: _Context, name: str, preset: str, **fields):
     """A finished run of the preset with ``fields``: ``OUT/runs/NAME``, or any other run
-    in ``OUT/runs`` with the same config (the ``rnn`` target's network is the first ReLU/DoS
-    network of ``conditions`` in quick mode); trained into ``OUT/runs/NAME`` if none."""
+    in ``OUT/runs`` or ``OUT/sweeps`` with the same config; trained into ``OUT/runs/NAME``
+    (on every core of this process) if none."""
     from gridform.training.config import load_config
+
+    return _train_config(ctx, name, load_config(preset, **fields))
+
+
+def _train_config(ctx: _Context, name: str, config):
+    """:func:`_train_or_reuse` for a config (:class:`~gridform.training.config.TrainConfig`)."""
     from gridform.training.evaluate import evaluate_run
     from gridform.training.loop import train
 
-    config = load_config(preset, **fields)
     run = ctx.out / "runs" / name
     found = _find_run(ctx, config, prefer=run)
     if found is not None:
@@ -126,8 +159,41 @@ def _train_or_reuse(ctx: _Context, name: str, preset: str, **fields):
     return run, evaluate_run(run).summary
 
 
+def _train_arms(ctx: _Context, preset: str, seeds, arms: dict[str, dict], **base
+                ) -> dict[str, list[tuple]]:
+    """(run, summary) of each seed of each arm (name -> config fields): finished runs with
+    the same config are reused (in ``OUT/runs`` or a sweep of ``OUT/sweeps``); all the
+    others go through the sweep engine (Dask) together, as one sweep ``OUT/sweeps/
+    conditions``: on a CPU as separate runs filling the cores, on a GPU as vmapped
+    populations. A run that failed is left out."""
+    from gridform.experiments.sweep.engine import run_sweep
+    from gridform.experiments.sweep.spec import parse_sweep
+    from gridform.training.config import load_config
+
+    def find_all():
+        return {name: [_find_run(ctx, load_config(preset, seed=s, **base, **f))
+                       for s in seeds] for name, f in arms.items()}
+
+    found = find_all()
+    missing = [(name, s) for name, runs in found.items()
+               for s, run in zip(seeds, runs, strict=True) if run is None]
+    if missing:
+        c = load_config(preset, **base)
+        print(f"      training {len(missing)} networks through the sweep engine "
+              f"({'; '.join(f'{n} seed {s}' for n, s in missing)}): {c.n_hidden} units, "
+              f"{c.steps} steps", flush=True)
+        spec = parse_sweep({"base": {"preset": preset, "set": dict(base)},
+                            "points": [arms[n] | {"seed": s} for n, s in missing]},
+                           name="conditions")
+        run_sweep(spec, ctx.out / "sweeps" / "conditions")
+        found = find_all()  # the sweep's finished runs are found like any others
+    return {name: [r for r in runs if r is not None] for name, runs in found.items()}
+
+
 def _rnn_run(ctx: _Context) -> tuple:
-    """The network of the ``rnn`` and ``mechanism`` targets (given, reused or trained)."""
+    """The network of the ``rnn``, ``mechanism`` and ``topology`` targets: the run given
+    by ``--run``, or the first seed of the ReLU/DoS arm of ``conditions`` (reused or
+    trained)."""
     if "rnn_run" in ctx.details:
         return ctx.details["rnn_run"]
     if ctx.run_dir is not None:
@@ -141,22 +207,64 @@ def _rnn_run(ctx: _Context) -> tuple:
             summary = evaluate_run(run).summary
         result = (run, summary)
     else:
-        result = _train_or_reuse(ctx, "rnn", "demo" if ctx.quick else "paper")
+        preset, base = network_recipe(ctx)
+        result = _train_or_reuse(ctx, "rnn", preset, seed=ctx.seed, **base)
     ctx.details["rnn_run"] = result
     return result
+
+
+def _control_runs(ctx: _Context) -> dict[str, tuple]:
+    """(run, summary) of the ``rnn`` network's two trained controls, the arms of
+    :data:`ARMS` other than its own: the same config with a tanh nonlinearity, and with
+    Gaussian place cells (reused, e.g. from ``conditions``, or trained into
+    ``OUT/runs/rnn-tanh`` and ``OUT/runs/rnn-gaussian``). With ``--run`` they are that
+    run's config with the one field changed."""
+    if "control_runs" not in ctx.details:
+        from gridform.training.config import TrainConfig, load_config
+        from gridform.training.runs import read_run_config
+
+        run, _ = _rnn_run(ctx)
+        preset, base = network_recipe(ctx)
+        out = {}
+        if ctx.run_dir is None and "conditions" in ctx.targets:
+            # every seed of every arm in one sweep: on a CPU the cores stay full
+            runs = _train_arms(ctx, preset, arm_seeds(ctx), ARMS, **base)
+            out = {arm: runs[arm][0] for arm, fields in ARMS.items()
+                   if fields and runs[arm]}
+        for arm, fields in ARMS.items():
+            if not fields or arm in out:
+                continue
+            if ctx.run_dir is None:
+                config = load_config(preset, seed=ctx.seed, **base, **fields)
+            else:
+                config = TrainConfig(**(read_run_config(run).model_dump() | fields))
+            name = "rnn-" + ("tanh" if "activation" in fields else "gaussian")
+            out[arm] = _train_config(ctx, name, config)
+        ctx.details["control_runs"] = out
+    return ctx.details["control_runs"]
 
 
 def _rnn_maps(ctx: _Context):
     """(run, summary, ratemaps, scores, active units) of the ``rnn`` network, cached."""
     if "rnn_maps" not in ctx.details:
-        from gridform.core.ratemaps import load_ratemaps
-        from gridform.training.evaluate import active_units
-        from gridform.training.runs import RunDir
-
-        run, summary = _rnn_run(ctx)
-        maps = load_ratemaps(RunDir(run).ratemaps_path)
-        ctx.details["rnn_maps"] = (run, summary, maps, _scores(maps), active_units(maps))
+        ctx.details["rnn_maps"] = _run_maps(*_rnn_run(ctx))
     return ctx.details["rnn_maps"]
+
+
+def _run_maps(run: Path, summary):
+    """(run, summary, ratemaps, scores, active units) of a finished, evaluated run: the
+    scores its evaluation saved, or the maps rescored where an older scorer wrote them."""
+    from gridform.analysis.scores import SCORER_VERSION, GridScores
+    from gridform.core.ratemaps import load_ratemaps
+    from gridform.training.evaluate import active_units
+    from gridform.training.runs import RunDir
+
+    rd = RunDir(run)
+    maps = load_ratemaps(rd.ratemaps_path)
+    current = (rd.scores_path.exists() and rd.summary_path.exists()
+               and rd.read_summary().scorer_version == SCORER_VERSION)  # the file's own
+    scores = GridScores.load(rd.scores_path) if current else _scores(maps)
+    return run, summary, maps, scores, active_units(maps)
 
 
 def _rnn_trained(ctx: _Context):
@@ -168,19 +276,6 @@ def _rnn_trained(ctx: _Context):
         run, _ = _rnn_run(ctx)
         ctx.details["rnn_trained"] = TrainedRun.load(run)
     return ctx.details["rnn_trained"]
-
-
-def _untrained(ctx: _Context):
-    """The ``rnn`` network's architecture and task at its initial weights, evaluated:
-    the negative control of the trained network's claims (cached)."""
-    if "untrained" not in ctx.details:
-        from gridform.training.evaluate import evaluate_params
-
-        task = _rnn_trained(ctx).task
-        params, _ = task.init()
-        ctx.details["untrained"] = evaluate_params(task, params,
-                                                   n_batches=20 if ctx.quick else 100)
-    return ctx.details["untrained"]
 
 
 PAPER = "Sorscher et al. 2019"

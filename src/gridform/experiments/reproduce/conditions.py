@@ -8,53 +8,17 @@ import numpy as np
 
 from gridform.experiments.reproduce._common import (
     ALPHA,
+    ARMS,
     PAPER,
     PATH_INTEGRATES_CM,
+    QUICK_STEPS,
     _Context,
-    _find_run,
     _fmt,
+    _train_arms,
+    arm_seeds,
+    network_recipe,
 )
 from gridform.experiments.reproduce.claims import Claim, is_measured
-
-# Quick mode trains each arm's networks for half the demo preset's steps: nine networks of
-# 6000 steps are 20 minutes of training on two cores, the whole budget of
-# `reproduce all --quick`. A run that short would end inside the preset's phase of strong
-# early weight decay, before it path-integrates (19.7 cm at 3000 steps), so quick mode turns
-# that phase off, as docs/training.md prescribes for short runs: a ReLU DoS network then
-# decodes to 5.5 cm at 3000 steps with 48% / 20% of its units above 0.3 / 0.8.
-QUICK_STEPS = 3000
-QUICK_BASE = {"steps": QUICK_STEPS, "weight_decay_start": 0.0}
-
-
-def _train_arms(ctx: _Context, preset: str, seeds, arms: dict[str, dict], **base
-                ) -> dict[str, list[tuple]]:
-    """(run, summary) of each seed of each arm (name -> config fields): finished runs with
-    the same config are reused (in ``OUT/runs`` or a sweep of ``OUT/sweeps``); all the
-    others go through the sweep engine (Dask) together, as one sweep ``OUT/sweeps/
-    conditions``: on a CPU as separate runs filling the cores, on a GPU as vmapped
-    populations. A run that failed is left out."""
-    from gridform.experiments.sweep.engine import run_sweep
-    from gridform.experiments.sweep.spec import parse_sweep
-    from gridform.training.config import load_config
-
-    def find_all():
-        return {name: [_find_run(ctx, load_config(preset, seed=s, **base, **f))
-                       for s in seeds] for name, f in arms.items()}
-
-    found = find_all()
-    missing = [(name, s) for name, runs in found.items()
-               for s, run in zip(seeds, runs, strict=True) if run is None]
-    if missing:
-        c = load_config(preset, **base)
-        print(f"      training {len(missing)} networks through the sweep engine "
-              f"({'; '.join(f'{n} seed {s}' for n, s in missing)}): {c.n_hidden} units, "
-              f"{c.steps} steps", flush=True)
-        spec = parse_sweep({"base": {"preset": preset, "set": dict(base)},
-                            "points": [arms[n] | {"seed": s} for n, s in missing]},
-                           name="conditions")
-        run_sweep(spec, ctx.out / "sweeps" / "conditions")
-        found = find_all()  # the sweep's finished runs are found like any others
-    return {name: [r for r in runs if r is not None] for name, runs in found.items()}
 
 
 def _untrained_fractions(configs) -> list[float]:
@@ -109,15 +73,9 @@ def target_conditions(ctx: _Context) -> list[Claim]:
     quick mode trains 3 seeds of the first two comparisons and corrects nothing."""
     from gridform.training.config import load_config
 
-    if ctx.quick:
-        base: dict[str, Any] = dict(QUICK_BASE)
-        preset = "demo"
-    else:
-        base = {"steps": 20_000}
-        preset = "paper"
-    seeds = [ctx.seed + i for i in range(3 if ctx.quick else 5)]
-    arms = {"ReLU, DoS": {}, "tanh, DoS": {"activation": "tanh"},
-            "ReLU, Gaussian": {"place_cell_kind": "gaussian"}}
+    preset, base = network_recipe(ctx)
+    seeds = arm_seeds(ctx)
+    arms: dict[str, dict[str, Any]] = dict(ARMS)
     comparisons = [
         ("ReLU, DoS", "tanh, DoS", "ReLU networks are more grid-like than tanh networks",
          PAPER + ", nonlinearity"),

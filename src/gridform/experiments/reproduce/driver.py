@@ -74,7 +74,7 @@ def reproduce(targets: list[str] | None, out: str | Path, quick: bool = True,
     run = None if run_dir is None else Path(run_dir)
     if run is not None and not RunDir(run).has_run():
         raise FileNotFoundError(f"--run {run} holds no training run (no {RunDir.CONFIG})")
-    ctx = _Context(Path(out), quick, run, seed, progress)
+    ctx = _Context(Path(out), quick, run, seed, progress, targets=tuple(names))
     ctx.out.mkdir(parents=True, exist_ok=True)
     claims: list[Claim] = []
     timings = {}
@@ -90,7 +90,7 @@ def reproduce(targets: list[str] | None, out: str | Path, quick: bool = True,
         "targets": names, "quick": quick, "seed": seed, "seconds": timings,
         "run": None if "rnn_run" not in ctx.details else str(ctx.details["rnn_run"][0]),
         "details": {k: v for k, v in ctx.details.items()
-                    if k not in ("rnn_run", "rnn_maps", "rnn_trained", "untrained",
+                    if k not in ("rnn_run", "rnn_maps", "rnn_trained", "control_runs",
                                  "attractor_runs")},
         "claims": [asdict(c) | {"verdict": c.verdict} for c in claims]})
     return claims

@@ -1,4 +1,4 @@
-"""A trained path-integrating ReLU RNN against its own initial weights."""
+"""A trained path-integrating ReLU RNN against trained networks without its grid cells."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from gridform.experiments.reproduce._common import (
     PAPER,
     TOLERANCE,
     _Context,
+    _control_runs,
     _fmt,
     _median,
     _rnn_maps,
     _rnn_trained,
+    _run_maps,
     _spaced_hexagonal,
-    _untrained,
 )
 from gridform.experiments.reproduce.claims import Claim, is_measured
 
@@ -79,7 +80,7 @@ def shape_fractions(scores, units, null) -> ShapeFractions:
                           t60, t90, int(s60.size))
 
 
-def _diversity_claim(maps, grid: np.ndarray, n_unt_grid: int) -> Claim:
+def _diversity_claim(maps, grid: np.ndarray) -> Claim:
     """Grid units with diverse phases: their mean pairwise correlation is low; the same
     units moved to one shared phase must fail the same check."""
     from gridform.training.evaluate import mean_pairwise_correlation
@@ -89,8 +90,7 @@ def _diversity_claim(maps, grid: np.ndarray, n_unt_grid: int) -> Claim:
     ctl = mean_pairwise_correlation(shared_phase(units)) if units.n_cells > 1 else float("nan")
     return Claim("rnn", "grid units have diverse phases, not one shared map",
                  f"mean pairwise ratemap correlation of the units with score_60 > 0.8 < "
-                 f"{DIVERSE_BELOW}", f"{_fmt(corr)} over {units.n_cells} grid units "
-                 f"(untrained network: {n_unt_grid} grid units)",
+                 f"{DIVERSE_BELOW}", f"{_fmt(corr)} over {units.n_cells} grid units",
                  bool(corr < DIVERSE_BELOW), PAPER + ", diverse phases", units.n_cells,
                  "one seed", "the same units, each rolled so its strongest field sits at "
                  "the box centre (one shared phase)", _fmt(ctl),
@@ -142,67 +142,113 @@ def _assumption_claim(ctx: _Context, run: Path) -> Claim:
                  "heterogeneous multi-field cells (synthetic, 200)", text_het, ok_het)
 
 
+@dataclass(frozen=True)
+class _NetworkCheck:
+    """What the trained-network rows measure on one network (the network under test or a
+    control): its fraction of active units above its own spectrum-matched null, the
+    median spacing of its spaced hexagonal units, and its shape fractions."""
+
+    n_active: int
+    null: object  # NullModel of its active units, None with fewer than 2
+    frac_null: float
+    spacing_units: np.ndarray
+    shapes: ShapeFractions | None
+
+    @property
+    def threshold(self) -> float:
+        return self.null.threshold(95) if self.null is not None else float("nan")
+
+    @property
+    def spacing(self) -> float:
+        return _median(self.spacing_units)
+
+
+def _network_check(maps, scores, active, seed: int) -> _NetworkCheck:
+    from gridform.analysis.scores import spectral_null
+
+    units = np.flatnonzero(active)
+    if units.size < 2:
+        return _NetworkCheck(int(units.size), None, float("nan"), np.empty(0), None)
+    null = spectral_null(maps.select(units), 300, seed)
+    s60 = np.nan_to_num(scores.score_60, nan=-9)
+    return _NetworkCheck(int(units.size), null, float(np.mean(s60[units] > null.threshold(95))),
+                         scores.spacing_m[active & _spaced_hexagonal(scores)],
+                         shape_fractions(scores, units, null))
+
+
+def _path_integration_claim(ctx: _Context, err: float) -> Claim:
+    """The network decodes its position; the control is the same network and decoder with
+    the velocity input zeroed, which can only hold each path's start."""
+    from gridform.training.evaluate import error_without_velocity
+
+    trained = _rnn_trained(ctx)
+    still = 100 * error_without_velocity(trained.task, trained.params,
+                                         n_batches=20 if ctx.quick else 100)
+    return Claim("rnn", "the network path-integrates", f"decoding error < {PATH_BAR_CM} cm",
+                 f"{err:.1f} cm", err < PATH_BAR_CM, PAPER + ", path integration", 1,
+                 "one seed", "the same network and decoder with its velocity input set to "
+                 "zero (told only where each path starts)", f"{still:.1f} cm",
+                 still < PATH_BAR_CM)
+
+
+PATH_BAR_CM = 8  # decoding error of a network that path-integrates
+
+
 def target_rnn(ctx: _Context) -> list[Claim]:
-    """A trained path-integrating ReLU RNN: its grid cells against a null model, with the
-    same network at its initial weights as the control of every claim."""
-    from gridform.analysis.scores import null_model, spectral_null
+    """A trained path-integrating ReLU RNN: its grid cells against a null model. The
+    controls are trained networks of the same recipe that the paper says lose the grid
+    cells: Gaussian place cells (no ring) for the grid-like and spacing rows, a tanh
+    nonlinearity for the square-unit row; path integration is checked against the same
+    network with its velocity input zeroed."""
+    from gridform.analysis.scores import null_model
 
     run, summary, maps, scores, active = _rnn_maps(ctx)
-    untrained = _untrained(ctx)
+    controls = _control_runs(ctx)
     s60 = np.nan_to_num(scores.score_60, nan=-9)
     smooth_thr = null_model(maps.shape, maps.bin_size, n_maps=300, seed=ctx.seed
                             ).threshold(95)
-    null = spectral_null(maps.select(np.flatnonzero(active)), 300, ctx.seed)
-    thr = null.threshold(95)
-    frac_null = float(np.mean(s60[active] > thr))
-    u_s60 = np.nan_to_num(untrained.scores.score_60, nan=-9)
-    u_act = untrained.active
-    u_null = spectral_null(untrained.ratemaps.select(np.flatnonzero(u_act)), 300,
-                           ctx.seed) if u_act.sum() > 1 else None
-    u_thr = u_null.threshold(95) if u_null is not None else float("nan")
-    u_frac = float(np.mean(u_s60[u_act] > u_thr)) if u_null is not None else float("nan")
+    net = _network_check(maps, scores, active, ctx.seed)
+    null, thr = net.null, net.threshold
+    gauss = _network_check(*_run_maps(*controls["ReLU, Gaussian"])[2:], ctx.seed)
+    tanh = _network_check(*_run_maps(*controls["tanh, DoS"])[2:], ctx.seed)
     pred = summary.predicted_spacing_m
-    good = active & _spaced_hexagonal(scores)
-    sp_units = scores.spacing_m[good]
-    sp = _median(sp_units)
+    sp_units, sp = net.spacing_units, net.spacing
     rel = sp / pred - 1 if math.isfinite(sp) else float("nan")
-    u_good = u_act & _spaced_hexagonal(untrained.scores)
-    u_sp = _median(untrained.scores.spacing_m[u_good])
-    u_rel = u_sp / pred - 1 if math.isfinite(u_sp) else float("nan")
-    err, u_err = summary.error_cm, untrained.summary.error_cm
+    g_rel = gauss.spacing / pred - 1 if math.isfinite(gauss.spacing) else float("nan")
     ctx.details["rnn_spacing"] = sp if math.isfinite(sp) else None
-    ctl = "the same network at its initial weights"
-    n_act = int(active.sum())
+    gauss_ctl = "the same recipe trained on Gaussian place cells (no ring), seed " \
+        f"{ctx.seed}"
+    n_act = net.n_active
     minmax = np.nan_to_num(scores.score_60_minmax, nan=-9)
-    frac_minmax = float(np.mean(minmax[active] > null.threshold(95, "minmax")))
+    frac_minmax = float(np.mean(minmax[active] > null.threshold(95, "minmax"))) \
+        if null is not None else float("nan")
     f44, f44_minmax = _fractions_at_44_bins(ctx, run)
 
     q = np.percentile(sp_units, [25, 75]) if sp_units.size else [float("nan")] * 2
     claims = [
-        Claim("rnn", "the network path-integrates", "decoding error < 8 cm",
-              f"{err:.1f} cm", err < 8, PAPER + ", path integration", 1, "one seed", ctl,
-              f"{u_err:.1f} cm", u_err < 8),
+        _path_integration_claim(ctx, summary.error_cm),
         Claim("rnn", "units are more grid-like than noise with the population's own "
               "spectrum", "> 10% of active units above the 95th percentile of a "
               "spectrum-matched null (twice the 5% the null gives)",
-              f"{frac_null:.0%} above {thr:.2f} (smoothed-noise null: {smooth_thr:.2f}); "
-              f"min-max variant {frac_minmax:.0%}; at 44 bins {f44:.0%}, min-max "
+              f"{_fmt(100 * net.frac_null, '.0f')}% above {_fmt(thr, '.2f')} "
+              f"(smoothed-noise null: {smooth_thr:.2f}); min-max variant "
+              f"{_fmt(100 * frac_minmax, '.0f')}%; at 44 bins {f44:.0%}, min-max "
               f"{f44_minmax:.0%}",
-              frac_null > 0.10, PAPER + ", grid cells emerge", n_act, "one seed", ctl,
-              f"{_fmt(100 * u_frac, '.0f')}% above its own null's {_fmt(u_thr, '.2f')}",
-              u_frac > 0.10, measurable=n_act >= 2, control_measurable=u_null is not None),
+              net.frac_null > 0.10, PAPER + ", grid cells emerge", n_act, "one seed",
+              gauss_ctl, f"{_fmt(100 * gauss.frac_null, '.0f')}% above its own null's "
+              f"{_fmt(gauss.threshold, '.2f')}", gauss.frac_null > 0.10,
+              measurable=n_act >= 2, control_measurable=gauss.null is not None),
         Claim("rnn", "grid spacing is the theory's 4 pi / (sqrt 3 k*)",
               f"median spacing of units with score_60 > 0.8 within {TOLERANCE:.0%} of "
               f"{pred:.3f} m", f"{_fmt(sp)} m ({_fmt(100 * rel, '+.1f')}%)",
               bool(abs(rel) < TOLERANCE), PAPER + ", grid spacing", int(sp_units.size),
-              f"units' IQR {_fmt(q[0])}-{_fmt(q[1])} m; one seed", ctl,
-              f"{_fmt(u_sp)} m ({_fmt(100 * u_rel, '+.0f')}%, {int(u_good.sum())} units)",
-              bool(abs(u_rel) < TOLERANCE), measurable=sp_units.size >= MIN_GRID_UNITS,
-              control_measurable=int(u_good.sum()) >= MIN_GRID_UNITS)]
+              f"units' IQR {_fmt(q[0])}-{_fmt(q[1])} m; one seed", gauss_ctl + ", against "
+              "the same prediction", f"{_fmt(gauss.spacing)} m ({_fmt(100 * g_rel, '+.0f')}"
+              f"%, {gauss.spacing_units.size} units)", bool(abs(g_rel) < TOLERANCE),
+              measurable=sp_units.size >= MIN_GRID_UNITS,
+              control_measurable=gauss.spacing_units.size >= MIN_GRID_UNITS)]
 
-    shapes = shape_fractions(scores, np.flatnonzero(active), null) if n_act > 1 else None
-    u_shapes = shape_fractions(untrained.scores, np.flatnonzero(u_act), u_null) \
-        if u_null is not None else None
+    shapes = net.shapes
     claims.append(Claim(
         "rnn", "square units coexist with hexagonal ones in the trained ReLU network",
         f"> {ABOVE_NULL:.0%} of active units hexagonal (score_60 above the 95th percentile "
@@ -210,11 +256,11 @@ def target_rnn(ctx: _Context) -> list[Claim]:
         "null's 95th percentile of score_90, and above score_60); the null gives about 5% "
         "each", shapes.text() if shapes else "not measured: fewer than 2 active units",
         bool(shapes and shapes.coexist), "Sorscher et al. 2023; Schaeffer et al. 2022",
-        n_act, "one seed", ctl, u_shapes.text() if u_shapes else "not measured",
-        bool(u_shapes and u_shapes.coexist), measurable=shapes is not None,
-        control_measurable=u_shapes is not None))
-    u_grid = int((u_act & (u_s60 > 0.8)).sum())
-    claims.insert(2, _diversity_claim(maps, active & (s60 > 0.8), u_grid))
+        n_act, "one seed", f"the same recipe with a tanh nonlinearity, seed {ctx.seed}",
+        tanh.shapes.text() if tanh.shapes else "not measured",
+        bool(tanh.shapes and tanh.shapes.coexist), measurable=shapes is not None,
+        control_measurable=tanh.shapes is not None))
+    claims.insert(2, _diversity_claim(maps, active & (s60 > 0.8)))
     claims.append(_assumption_claim(ctx, run))
     order = np.argsort(-s60)[:8]
     ctx.figure_data["rnn"] = dict(maps=maps, scores=scores, order=order, thr=thr, s60=s60,

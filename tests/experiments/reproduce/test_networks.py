@@ -1,0 +1,64 @@
+"""Which networks the trained-network claims use: the rnn network is the first seed of
+the ReLU/DoS arm of conditions, and its controls are that recipe with one field changed."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import gridform.experiments.reproduce._common as common
+from gridform.experiments.reproduce._common import ARMS, QUICK_BASE, _Context
+from gridform.training.config import load_config
+
+
+@pytest.fixture
+def trained(monkeypatch):
+    """Record what would be trained instead of training it."""
+    seen = {"configs": {}, "arms": None}
+
+    def fake_train_config(ctx, name, config):
+        seen["configs"][name] = config
+        return ctx.out / "runs" / name, SimpleNamespace(config=config)
+
+    def fake_train_arms(ctx, preset, seeds, arms, **base):
+        seen["arms"] = (preset, list(seeds), dict(arms), base)
+        return {name: [(Path(f"{name}-{s}"), None) for s in seeds] for name in arms}
+
+    monkeypatch.setattr(common, "_train_config", fake_train_config)
+    monkeypatch.setattr(common, "_train_arms", fake_train_arms)
+    return seen
+
+
+def test_quick_rnn_network_and_controls_are_the_conditions_recipe(tmp_path, trained):
+    ctx = _Context(tmp_path, quick=True, run_dir=None, seed=4, targets=("rnn",))
+    common._rnn_run(ctx)
+    controls = common._control_runs(ctx)
+    configs = trained["configs"]
+    assert configs["rnn"] == load_config("demo", seed=4, **QUICK_BASE)
+    assert configs["rnn-tanh"] == load_config("demo", seed=4, activation="tanh", **QUICK_BASE)
+    assert configs["rnn-gaussian"] == load_config("demo", seed=4, place_cell_kind="gaussian",
+                                                  **QUICK_BASE)
+    assert set(controls) == {"tanh, DoS", "ReLU, Gaussian"}
+    assert trained["arms"] is None  # conditions is not run: only the two controls train
+
+
+def test_with_conditions_every_arm_trains_in_one_sweep(tmp_path, trained):
+    ctx = _Context(tmp_path, quick=True, run_dir=None, seed=0, targets=("rnn", "conditions"))
+    controls = common._control_runs(ctx)
+    preset, seeds, arms, base = trained["arms"]
+    assert (preset, seeds, arms, base) == ("demo", [0, 1, 2], ARMS, QUICK_BASE)
+    assert controls["tanh, DoS"][0] == Path("tanh, DoS-0")
+    assert set(trained["configs"]) == {"rnn"}  # the network itself, trained first
+
+
+def test_a_given_runs_controls_change_one_field_of_its_config(tmp_path, trained, monkeypatch):
+    given = load_config("demo", n_hidden=64, steps=10, seed=2)
+    monkeypatch.setattr(common, "_rnn_run", lambda ctx: (tmp_path / "given", None))
+    monkeypatch.setattr("gridform.training.runs.read_run_config", lambda run: given)
+    ctx = _Context(tmp_path, quick=True, run_dir=tmp_path / "given",
+                   targets=("rnn", "conditions"))
+    common._control_runs(ctx)
+    configs = trained["configs"]
+    assert configs["rnn-tanh"] == given.model_copy(update={"activation": "tanh"})
+    assert configs["rnn-gaussian"].place_cell_kind == "gaussian"
+    assert configs["rnn-gaussian"].n_hidden == 64 and trained["arms"] is None
