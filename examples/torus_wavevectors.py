@@ -15,7 +15,7 @@ exceeds the smoothed-noise null's 95th percentile:
     python examples/torus_wavevectors.py RUN_DIR [RUN_DIR ...]
 
 The ratemaps must cover one period of the box exactly (periodic runs, as `gridform
-evaluate` writes them).
+evaluate` writes them). The analysis is `gridform.analysis.spectra.torus_wave_vectors`.
 """
 
 from __future__ import annotations
@@ -28,14 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from gridform.analysis.scores import null_model, score_ratemaps
+from gridform.analysis.spectra import torus_wave_vectors
 from gridform.core.ratemaps import load_ratemaps
 from gridform.training.runs import RunDir
-
-
-def canonical(k: tuple[int, int]) -> tuple[int, int]:
-    """One of the pair +-k: the one with n > 0, or n = 0 and m > 0."""
-    n, m = k
-    return (n, m) if (n > 0 or (n == 0 and m > 0)) else (-n, -m)
 
 
 def describe(run_dir: Path) -> None:
@@ -49,48 +44,21 @@ def describe(run_dir: Path) -> None:
         warnings.simplefilter("ignore")
         scores = score_ratemaps(maps)
     threshold = null_model(maps.shape, maps.bin_size, n_maps=500, seed=0).threshold(95)
-    grid = np.nan_to_num(scores.score_60, nan=-9) > threshold
-    rates = np.nan_to_num(maps.rates[grid])
-    rates = rates - rates.mean(axis=(1, 2), keepdims=True)
-    power = np.abs(np.fft.fft2(rates)) ** 2  # (unit, y, x): one period of the box
-    ny, nx = power.shape[1:]
-    m_idx = np.fft.fftfreq(ny, 1 / ny).astype(int)
-    n_idx = np.fft.fftfreq(nx, 1 / nx).astype(int)
-    quantum = 2 * np.pi / np.array([config.box_width, config.box_height])
-
-    def wave(flat: int) -> tuple[int, int]:
-        row, col = np.unravel_index(flat, (ny, nx))
-        return int(n_idx[col]), int(m_idx[row])
+    grid = maps.select(np.flatnonzero(np.nan_to_num(scores.score_60, nan=-9) > threshold))
+    modes, fractions = torus_wave_vectors(grid)
+    top6, _ = torus_wave_vectors(grid, 6, mean=True)
 
     def norm(k) -> float:
-        return float(np.hypot(k[0] * quantum[0], k[1] * quantum[1]))
+        return float(2 * np.pi * np.hypot(k[0] / config.box_width, k[1] / config.box_height))
 
-    mean = power.mean(axis=0)
-    mean = mean / mean.sum()
-    def strongest(p: np.ndarray, count: int) -> list[tuple[int, int]]:
-        """The ``count`` strongest wave vectors of the spectrum ``p``, one of each +-k."""
-        out: list[tuple[int, int]] = []
-        for flat in np.argsort(p.ravel())[::-1]:
-            k = canonical(wave(flat))
-            if k not in out:
-                out.append(k)
-            if len(out) == count:
-                return out
-        return out
-
-    top = strongest(mean, 6)
-    print(f"{run_dir}: {int(grid.sum())} grid units (score_60 > {threshold:.2f}), box "
+    print(f"{run_dir}: {grid.n_cells} grid units (score_60 > {threshold:.2f}), box "
           f"{config.box_width} x {config.box_height} m")
     print("  strongest wave vectors of the mean spectrum: " + ", ".join(
-        f"{k} |k| = {norm(k):.2f} ({2 * mean[k[1] % ny, k[0] % nx]:.1%})" for k in top))
-    triads: Counter = Counter()
-    fractions = []
-    for p in power:
-        triads[tuple(sorted(strongest(p, 3)))] += 1
-        fractions.append(np.sort(p.ravel())[::-1][:6].sum() / p.sum())
+        f"{tuple(k)} |k| = {norm(k):.2f}" for k in top6[0].tolist()))
+    triads = Counter(tuple(sorted(map(tuple, m))) for m in modes.tolist())
     for triad, count in triads.most_common(4):
         print(f"  {count:3d} units: {triad}")
-    print(f"  median power in a unit's three strongest pairs: {np.median(fractions):.2f}")
+    print(f"  median power in a unit's three strongest pairs: {np.nanmedian(fractions):.2f}")
 
 
 def main() -> None:

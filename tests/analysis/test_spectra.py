@@ -101,3 +101,39 @@ def test_noise_and_flat_maps_are_not_lattices():
     noise = np.random.default_rng(0).random((3, 40, 40))
     maps = Ratemaps(np.concatenate([noise, np.ones((1, 40, 40))]), np.ones((40, 40)), x, x)
     assert list(lattice_class(maps)) == ["other"] * 4
+
+
+def test_torus_wave_vectors_are_the_integer_modes_a_map_is_made_of():
+    from gridform.analysis.spectra import torus_wave_vectors
+
+    width, height, ny, nx = 2.2, 1.1, 24, 40
+    x = (np.arange(nx) + 0.5) * width / nx
+    y = (np.arange(ny) + 0.5) * height / ny
+    xx, yy = np.meshgrid(x, y)
+
+    def wave(n, m, amp):
+        return amp * np.cos(2 * np.pi * (n * xx / width + m * yy / height) + 0.7)
+
+    three = wave(5, 0, 3.0) + wave(-2, 3, 2.0) + wave(3, 3, 1.0)  # (-2, 3) is (2, -3)
+    flat = np.ones((ny, nx))
+    maps = Ratemaps(np.stack([three, three + 0.5 * wave(1, 1, 1.0), flat]), np.ones((ny, nx)),
+                    x, y)
+    modes, fraction = torus_wave_vectors(maps)
+    assert modes[0].tolist() == [[5, 0], [2, -3], [3, 3]]
+    assert fraction[0] == pytest.approx(1.0)
+    assert modes[1].tolist() == [[5, 0], [2, -3], [3, 3]] and 0.9 < fraction[1] < 1.0
+    assert np.isnan(fraction[2])
+    with pytest.raises(ValueError, match="count"):
+        torus_wave_vectors(maps, count=0)
+
+
+def test_the_mean_spectrums_modes_do_not_depend_on_the_maps_phases():
+    from gridform.analysis.spectra import torus_wave_vectors
+
+    x = (np.arange(32) + 0.5) * 2.0 / 32
+    xx, yy = np.meshgrid(x, x)
+    maps = Ratemaps(np.stack([np.cos(2 * np.pi * (3 * xx + yy) / 2.0 + ph) for ph in
+                              np.linspace(0, 2 * np.pi, 8, endpoint=False)]),
+                    np.ones((32, 32)), x, x)  # their mean map is 0
+    modes, fraction = torus_wave_vectors(maps, 1, mean=True)
+    assert modes.tolist() == [[[3, 1]]] and fraction[0] == pytest.approx(1.0)

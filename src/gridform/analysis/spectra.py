@@ -16,7 +16,7 @@ import numpy as np
 from gridform.core.ratemaps import Ratemaps
 
 __all__ = ["LATTICES", "MapSpectrum", "centred", "lattice_class", "power_spectrum", "ring_modes",
-           "spectral_spacing"]
+           "spectral_spacing", "torus_wave_vectors"]
 
 
 def centred(rates) -> np.ndarray:
@@ -153,3 +153,42 @@ def lattice_class(maps: Ratemaps, tolerance_deg: float = 10.0, **modes) -> np.nd
         return "other"
 
     return np.array([one(a) for a in ring_modes(maps, **modes)], dtype=object)
+
+
+def torus_wave_vectors(maps: Ratemaps, count: int = 3, mean: bool = False
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The Fourier modes each map of a periodic box holds.
+
+    On a periodic box of ``W x H`` a map can only hold the wave vectors ``2 pi (n / W,
+    m / H)`` with integer ``n, m``: the box quantises the theory's ring, and a module on it
+    needs one triad of such modes shared by its units. The maps must cover one period of
+    the box exactly (as ``gridform evaluate`` writes a periodic run's).
+
+    Returns ``(modes, fraction)``: ``modes`` (cell, count, 2) the integer ``(n, m)`` of each
+    map's ``count`` strongest modes, strongest first, one of each pair ``+-k`` (``n > 0``,
+    or ``n = 0`` and ``m > 0``); ``fraction`` (cell,) the share of the map's power in those
+    pairs (1 for a map made of ``count`` plane waves; NaN for a flat map). Their norms in
+    rad/m are ``2 pi hypot(n / W, m / H)``. With ``mean`` the maps' power spectra are
+    averaged first (whatever their phases) and one row describes the population."""
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
+    spec = power_spectrum(maps)
+    power = spec.power.mean(axis=0, keepdims=True) if mean else spec.power
+    ny, nx = power.shape[1:]
+    n_of = np.rint(np.fft.fftfreq(nx, 1 / nx)).astype(int)
+    m_of = np.rint(np.fft.fftfreq(ny, 1 / ny)).astype(int)
+    m_grid, n_grid = np.meshgrid(m_of, n_of, indexing="ij")
+    # one bin of each pair +-k: n > 0, or n = 0 and m > 0 (fftfreq puts an even grid's
+    # Nyquist column at n < 0: left out, as no lattice the maps resolve lies there)
+    half = (n_grid > 0) | ((n_grid == 0) & (m_grid > 0))
+    flip = (-np.arange(ny)) % ny, (-np.arange(nx)) % nx
+    modes = np.zeros((len(power), count, 2), int)
+    fraction = np.full(len(power), np.nan)
+    for i, p in enumerate(power):
+        total = p.sum()
+        pairs = np.where(half, p + p[flip[0]][:, flip[1]], 0.0)
+        top = np.argsort(pairs.ravel(), kind="stable")[::-1][:count]
+        modes[i] = np.stack([n_grid.ravel()[top], m_grid.ravel()[top]], -1)
+        if total > 0:
+            fraction[i] = pairs.ravel()[top].sum() / total
+    return modes, fraction
