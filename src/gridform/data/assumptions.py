@@ -34,7 +34,6 @@ spacing ``4 pi / (sqrt(3) k*)``.
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +41,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, optimize, stats
 
+from gridform.core.parallel import map_in_processes
 from gridform.core.ratemaps import Ratemaps
 from gridform.data.extras import DataError
 from gridform.data.recorded import box_of, fill_unvisited
@@ -242,28 +242,18 @@ def centre_surround_fits(maps: Ratemaps, *, alpha: float = 0.05, min_depth: floa
     """Per-cell Gaussian vs difference-of-Gaussians fits of the main field (module doc).
 
     The cells are independent fits, so from :data:`_PARALLEL_FROM` cells they are spread
-    over ``workers`` processes (default: one per core this process may use; 1 fits them
-    here). Each cell's fit is the same wherever it runs."""
+    over ``workers`` processes (:func:`gridform.core.parallel.map_in_processes`; 1 fits
+    them here). Each cell's fit is the same wherever it runs."""
     rates = fill_unvisited(maps.rates)
     xs, ys = np.meshgrid(maps.x_centers, maps.y_centers)
     grid = (xs, ys, maps.bin_size[0], 0.5 * min(xs.max() - xs.min(), ys.max() - ys.min()),
             alpha, min_depth, field_threshold)
-    if workers is None:
-        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-            else os.cpu_count() or 1
-    if workers < 2 or len(rates) < _PARALLEL_FROM:
-        return _fit_cells(0, rates, grid)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
+    if len(rates) < _PARALLEL_FROM:
+        workers = 1
     starts = range(0, len(rates), _FIT_CHUNK)
-    # spawned, not forked: the caller may hold JAX's threads, which a fork would copy
-    # mid-lock
-    with ProcessPoolExecutor(min(workers, len(starts)),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        parts = pool.map(_fit_cells, starts, [rates[i:i + _FIT_CHUNK] for i in starts],
-                         [grid] * len(starts))
-        return [row for part in parts for row in part]
+    parts = map_in_processes(_fit_cells, starts, [rates[i:i + _FIT_CHUNK] for i in starts],
+                             [grid] * len(starts), workers=workers)
+    return [row for part in parts for row in part]
 
 
 def _fit_cells(first: int, rates: np.ndarray, grid: tuple) -> list[dict[str, Any]]:

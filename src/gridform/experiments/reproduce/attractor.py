@@ -242,18 +242,29 @@ def _rnn_inputs(ctx: _Context):
     return (w, phases, spacing, orient, angles), grid, maps, s60
 
 
-def _radial(w, phases, spacing, orient, rng):
-    """(correlation, shuffle p, one more shuffle's correlation and p, profile)."""
+def _radial_correlations(w, phases, orders, spacing, orient) -> list[float]:
+    """The radial fit's correlation with the units' phases in each of ``orders``."""
     from gridform.analysis.mechanism import connectivity_profile, radial_fit
 
-    def r_of(ph) -> float:
-        return radial_fit(connectivity_profile(w, ph, spacing, orient), orient).correlation
+    return [radial_fit(connectivity_profile(w, phases[o], spacing, orient), orient
+                       ).correlation for o in orders]
+
+
+def _radial(w, phases, spacing, orient, rng):
+    """(correlation, shuffle p, one more shuffle's correlation and p, profile). The
+    shuffles are drawn here, in order, and fitted on every core."""
+    from gridform.analysis.mechanism import connectivity_profile, radial_fit
+    from gridform.core.parallel import available_cores, map_in_processes
 
     prof = connectivity_profile(w, phases, spacing, orient)
     r = radial_fit(prof, orient).correlation
-    null = np.array([r_of(phases[rng.permutation(len(phases))])
-                     for _ in range(RADIAL_SHUFFLES)])
-    r_c = r_of(phases[rng.permutation(len(phases))])
+    orders = [rng.permutation(len(phases)) for _ in range(RADIAL_SHUFFLES + 1)]
+    parts = np.array_split(np.arange(len(orders)), len(available_cores()))
+    fitted = map_in_processes(_radial_correlations, [w] * len(parts), [phases] * len(parts),
+                              [[orders[i] for i in part] for part in parts],
+                              [spacing] * len(parts), [orient] * len(parts))
+    null = np.array([c for part in fitted for c in part])
+    null, r_c = null[:RADIAL_SHUFFLES], float(null[RADIAL_SHUFFLES])
 
     def p_of(x) -> float:
         return float((1 + np.sum(np.nan_to_num(null, nan=-np.inf) >= x)) / (1 + null.size)) \

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from gridform.core.parallel import available_cores
 from gridform.training.config import TrainConfig
 
 __all__ = ["LocalPlan", "LocalWorkerSetup", "available_cores", "available_memory_bytes",
@@ -37,14 +38,6 @@ __all__ = ["LocalPlan", "LocalWorkerSetup", "available_cores", "available_memory
 # A worker process with JAX, distributed and gridform imported, before any program runs
 # (resident set measured on this project's CI machine, rounded up).
 WORKER_BASE_BYTES = 700 * 2**20
-
-
-def available_cores() -> list[int]:
-    """The cores this process may run on (its affinity), in order."""
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        return list(range(os.cpu_count() or 1))
 
 
 def available_memory_bytes() -> float:
