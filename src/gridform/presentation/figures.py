@@ -123,12 +123,13 @@ def draw_rnn(*, maps, scores, order, thr, s60, pred, active, null, run):
     return fig
 
 
-def draw_conditions(*, runs, frac, frac8, seeds, err):
-    """The figure of the ``conditions`` target."""
+def draw_conditions(*, runs, frac, frac8, seeds, err, frac_label="> 0.3"):
+    """The figure of the ``conditions`` target: ``frac`` (labelled ``frac_label``) and the
+    fraction above 0.8 of each arm's seeds."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
     names = list(runs)
     x = np.arange(len(names))
-    for off, values, label in ((-0.2, frac, "> 0.3"), (0.2, frac8, "> 0.8")):
+    for off, values, label in ((-0.2, frac, frac_label), (0.2, frac8, "> 0.8")):
         ax.bar(x + off, [np.mean(values[n]) for n in names], 0.4, label=label,
                yerr=[np.std(values[n]) for n in names], capsize=3)
         for i, n in enumerate(names):

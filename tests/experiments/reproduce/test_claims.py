@@ -334,8 +334,10 @@ def test_full_mode_trains_five_seeds_adds_the_dog_rows_and_corrects_by_holm(
                        for i, _ in enumerate(seeds)] for name in arms}
 
     monkeypatch.setattr(cond, "_train_arms", fake_arms)
+    monkeypatch.setattr(cond, "_trained_fractions", lambda runs, seed: {
+        name: [s.frac_above_0_3 for _, s in v] for name, v in runs.items()})
     monkeypatch.setattr(cond, "_untrained_fractions",
-                        lambda configs: [0.05 + 0.01 * i for i, _ in enumerate(configs)])
+                        lambda configs, seed: [0.05 + 0.01 * i for i, _ in enumerate(configs)])
     claims = cond.target_conditions(_Context(tmp_path, quick=quick, run_dir=None))
     assert len(seen["seeds"]) == (3 if quick else 5)
     assert len(claims) == (2 if quick else 3)

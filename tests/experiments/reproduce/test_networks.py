@@ -62,3 +62,23 @@ def test_a_given_runs_controls_change_one_field_of_its_config(tmp_path, trained,
     assert configs["rnn-tanh"] == given.model_copy(update={"activation": "tanh"})
     assert configs["rnn-gaussian"].place_cell_kind == "gaussian"
     assert configs["rnn-gaussian"].n_hidden == 64 and trained["arms"] is None
+
+
+def test_null_fraction_counts_lattices_above_their_own_spectrum_and_noise_near_five_percent():
+    import numpy as np
+
+    from gridform.analysis.scores import score_ratemaps
+    from gridform.core.ratemaps import Ratemaps
+    from gridform.data.synthetic import lattice_ratemaps
+    from gridform.experiments.reproduce._common import null_fraction
+
+    rng = np.random.default_rng(0)
+    lattices = lattice_ratemaps(0.7, rng.uniform(0, 60, 40), rng.uniform(0, 0.7, (40, 2)))
+    frac, null = null_fraction(lattices, score_ratemaps(lattices), np.ones(40, bool), 0)
+    assert frac >= 0.9 and null is not None
+    noise = Ratemaps(rng.random((60, 20, 20)), lattices.occupancy, lattices.x_centers,
+                     lattices.y_centers)
+    frac_noise, _ = null_fraction(noise, score_ratemaps(noise), np.ones(60, bool), 0)
+    assert frac_noise <= 0.15
+    none, no_null = null_fraction(noise, None, np.zeros(60, bool), 0)
+    assert np.isnan(none) and no_null is None

@@ -267,6 +267,21 @@ def _run_maps(run: Path, summary):
     return run, summary, maps, scores, active_units(maps)
 
 
+def null_fraction(maps, scores, active, seed: int) -> tuple[float, Any]:
+    """(fraction, null) of the ``active`` units whose score_60 lies above the 95th
+    percentile of a null of noise with those units' own power spectrum
+    (:func:`~gridform.analysis.scores.spectral_null`, 300 maps): the null puts about 5%
+    above it. (NaN, None) with fewer than 2 active units."""
+    from gridform.analysis.scores import spectral_null
+
+    units = np.flatnonzero(active)
+    if units.size < 2:
+        return float("nan"), None
+    null = spectral_null(maps.select(units), 300, seed)
+    s60 = np.nan_to_num(scores.score_60, nan=-9)[units]
+    return float(np.mean(s60 > null.threshold(95))), null
+
+
 def _rnn_trained(ctx: _Context):
     """The ``rnn`` network read back once (config, task, weights): a
     :class:`~gridform.training.trained.TrainedRun`, cached."""

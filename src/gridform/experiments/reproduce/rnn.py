@@ -19,6 +19,7 @@ from gridform.experiments.reproduce._common import (
     _rnn_trained,
     _run_maps,
     _spaced_hexagonal,
+    null_fraction,
 )
 from gridform.experiments.reproduce.claims import Claim, is_measured
 
@@ -164,14 +165,11 @@ class _NetworkCheck:
 
 
 def _network_check(maps, scores, active, seed: int) -> _NetworkCheck:
-    from gridform.analysis.scores import spectral_null
-
     units = np.flatnonzero(active)
-    if units.size < 2:
-        return _NetworkCheck(int(units.size), None, float("nan"), np.empty(0), None)
-    null = spectral_null(maps.select(units), 300, seed)
-    s60 = np.nan_to_num(scores.score_60, nan=-9)
-    return _NetworkCheck(int(units.size), null, float(np.mean(s60[units] > null.threshold(95))),
+    frac, null = null_fraction(maps, scores, active, seed)
+    if null is None:
+        return _NetworkCheck(int(units.size), None, frac, np.empty(0), None)
+    return _NetworkCheck(int(units.size), null, frac,
                          scores.spacing_m[active & _spaced_hexagonal(scores)],
                          shape_fractions(scores, units, null))
 
