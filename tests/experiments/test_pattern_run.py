@@ -9,7 +9,12 @@ import pytest
 from gridform.analysis.scores import GridScores, score_ratemaps
 from gridform.core.io import clean_json
 from gridform.core.ratemaps import load_ratemaps
-from gridform.experiments.pattern_run import PATTERN_FILES, PatternConfig, run_pattern
+from gridform.experiments.pattern_run import (
+    PATTERN_FILES,
+    PatternConfig,
+    PatternSummary,
+    run_pattern,
+)
 from gridform.theory.spectrum import predict
 
 SMALL = PatternConfig(n_cells=4, steps=100, place_cells=128, width=2.2, bins=24)
@@ -34,7 +39,8 @@ def test_the_files_hold_the_configured_maps_and_their_scores(pattern):
         np.testing.assert_allclose(saved.columns()[name], column, rtol=5e-6, atol=1e-12,
                                    err_msg=name)
     # the summary on disk is the one returned, and its numbers are the scores'
-    assert json.loads((out / PATTERN_FILES["summary"]).read_text()) == clean_json(summary)
+    assert json.loads((out / PATTERN_FILES["summary"]).read_text()) == \
+        clean_json(summary.to_json())
     for key, value in again.summary().items():
         assert summary[key] == pytest.approx(value, nan_ok=True), key
 
@@ -60,3 +66,26 @@ def test_a_prediction_for_another_code_is_refused_before_anything_is_written(tmp
     with pytest.raises(ValueError, match="prediction is for the code"):
         run_pattern(SMALL, tmp_path / "out", other)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_summary_is_typed_and_reads_back_as_written(pattern):
+    out, summary = pattern
+    assert isinstance(summary, PatternSummary)
+    assert summary.frac_above_0_8 == summary["frac_above_0.8"]
+    assert "frac_above_0.3_minmax" in summary and "frac_above_0_3" not in summary
+    again = PatternSummary.load(out)
+    for key in summary.keys():
+        assert again[key] == pytest.approx(summary[key], nan_ok=True), key
+    with pytest.raises(KeyError):
+        summary["no such key"]
+
+
+def test_an_older_summary_without_some_keys_still_loads(tmp_path):
+    (tmp_path / PATTERN_FILES["summary"]).write_text(json.dumps(
+        {"frac_above_0.3": 0.5, "frac_above_0.8": None, "nonlinearity": "relu",
+         "a key from elsewhere": 1}))
+    old = PatternSummary.load(tmp_path)
+    assert old.frac_above_0_3 == 0.5 and np.isnan(old.frac_above_0_8)
+    assert np.isnan(old.orthonormality_error) and old.steps is None and old.config == {}
+    with pytest.raises(FileNotFoundError, match="no pattern summary"):
+        PatternSummary.load(tmp_path / "empty")

@@ -133,7 +133,7 @@ def cmd_theory(args) -> int:
     return 0
 
 
-def run_pattern(args, out: Path) -> dict:
+def run_pattern(args, out: Path):
     """Run the pattern-formation simulation of the parsed ``args``; write it to ``out``."""
     from dataclasses import fields
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from gridform.core.io import RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE, write_json
 from gridform.core.reference import SIGMA_M, SURROUND_SCALE
 
-__all__ = ["PATTERN_FILES", "PatternConfig", "run_pattern"]
+__all__ = ["PATTERN_FILES", "PatternConfig", "PatternSummary", "run_pattern"]
 
 # A pattern directory (``gridform pattern --out DIR``): its ratemaps, scores and summary,
 # the summary written last.
@@ -37,7 +39,85 @@ class PatternConfig:
     eta: float = 0.5
 
 
-def run_pattern(config: PatternConfig, out: Path, prediction=None) -> dict:
+@dataclass(frozen=True)
+class PatternSummary:
+    """What a pattern run measured (``summary.json`` of a pattern directory).
+
+    The fractions of maps above 0.3 and 0.8 (mean and min-max variants), the median
+    score_60 and the median spacing of the maps above 0.8 (m), beside the theory's spacing
+    and ring; the run's length and the orthonormality error of the multi-cell rule; the
+    distinct wavenumbers the maps took (rad/m). ``summary["frac_above_0.3"]`` reads a field
+    by its key in the file, as when the summary was a dict.
+    """
+
+    n_cells: int
+    n_scored: int
+    frac_above_0_3: float
+    frac_above_0_3_minmax: float
+    frac_above_0_8: float
+    frac_above_0_8_minmax: float
+    median_score_60: float
+    median_spacing_m: float
+    scorer_version: int | None
+    predicted_spacing_m: float
+    k_star: float
+    nonlinearity: str
+    cells: str
+    kind: str
+    steps: int
+    seconds: float
+    orthonormality_error: float
+    distinct_scales_rad_per_m: list[float] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def _key(name: str) -> str:
+        """A field's key in the file: ``frac_above_0_3`` is ``frac_above_0.3``."""
+        for t in ("0_3", "0_8"):
+            name = name.replace(f"above_{t}", f"above_{t.replace('_', '.')}")
+        return name
+
+    def to_json(self) -> dict[str, Any]:
+        return {self._key(f.name): getattr(self, f.name) for f in fields(self)}
+
+    def keys(self) -> list[str]:
+        return list(self.to_json())
+
+    def __getitem__(self, key: str) -> Any:
+        data = self.to_json()
+        if key not in data:
+            raise KeyError(key)
+        return data[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.to_json()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PatternSummary:
+        """From the file's keys; a key an older version did not write reads as NaN (or
+        empty), and keys this version does not know are ignored."""
+        values = {}
+        for f in fields(cls):
+            key = cls._key(f.name)
+            if key in data:
+                values[f.name] = math.nan if data[key] is None and f.type == "float" \
+                    else data[key]
+            elif f.name in ("distinct_scales_rad_per_m", "config"):
+                continue
+            else:
+                values[f.name] = None if f.type in ("int | None", "str", "int") else math.nan
+        return cls(**values)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> PatternSummary:
+        """The summary of a pattern directory (``gridform pattern --out DIR``)."""
+        path = Path(directory) / PATTERN_FILES["summary"]
+        if not path.is_file():
+            raise FileNotFoundError(f"{directory} holds no pattern summary ({path.name})")
+        return cls.from_json(json.loads(path.read_text()))
+
+
+def run_pattern(config: PatternConfig, out: Path, prediction=None) -> PatternSummary:
     """Simulate, score and write :data:`PATTERN_FILES` into ``out`` (the summary last);
     return the summary. It records the scorer's version, so a reader can trust the scores
     file rather than score the maps again.
@@ -69,7 +149,7 @@ def run_pattern(config: PatternConfig, out: Path, prediction=None) -> dict:
     seconds = time.perf_counter() - t0
     scores = score_ratemaps(result.ratemaps)
     pred = predict(c.kind, c.sigma, c.surround_scale) if prediction is None else prediction
-    summary = scores.summary() | {
+    summary = PatternSummary.from_json(scores.summary() | {
         "scorer_version": SCORER_VERSION,
         "predicted_spacing_m": pred.grid_spacing_m,
         "k_star": pred.k_star,
@@ -78,9 +158,9 @@ def run_pattern(config: PatternConfig, out: Path, prediction=None) -> dict:
         "orthonormality_error": result.orthonormality_error,
         "distinct_scales_rad_per_m": result.distinct_scales().tolist(),
         "config": asdict(c),
-    }
+    })
     out.mkdir(parents=True, exist_ok=True)
     result.ratemaps.save(out / PATTERN_FILES["ratemaps"])
     scores.to_csv(out / PATTERN_FILES["scores"])
-    write_json(out / PATTERN_FILES["summary"], summary)
+    write_json(out / PATTERN_FILES["summary"], summary.to_json())
     return summary
