@@ -67,3 +67,20 @@ def test_a_target_figure_is_saved_as_png_and_svg_and_closed(tmp_path):
         "conditions.png", "conditions.svg"]
     assert (tmp_path / "figures" / "conditions.png").read_bytes()[:4] == b"\x89PNG"
     assert plt.get_fignums() == before
+
+
+def test_spacing_distance_figure_plots_each_path_length_and_the_law():
+    import gridform.experiments.reproduce.spacing_distance as sd
+
+    pred = sd.theory_spacing()
+    settings = [sd.Setting(10, 1.0, (0.8, 0.82), (10, 12)),
+                sd.Setting(40, 1.0, (0.95, float("nan")), (9, 2)),
+                sd.Setting(20, 2.0, (float("nan"),), (0,))]
+    fig = FIGURES["spacing-distance"](settings=settings, predicted=pred,
+                                       law={"A": 0.2, "B": 0.07, "D0_m": sd.D0})
+    (ax,) = fig.axes
+    labels = [line.get_label() for line in ax.lines if not line.get_label().startswith("_")]
+    assert labels == ["10-step paths", "40-step paths", "law, fixed in advance",
+                      "control: constant gap"]
+    means = next(line for line in ax.lines if line.get_label() == "10-step paths")
+    np.testing.assert_allclose(means.get_ydata(), [100 * (0.81 / pred - 1)])

@@ -67,10 +67,11 @@ def add_reproduce_commands(sub: argparse._SubParsersAction) -> None:
                                    "OUT/claims.csv and print each claim with its threshold, "
                                    "measurement, n, spread, negative control and verdict.")
     p.add_argument("targets", nargs="*", default=["all"], metavar="TARGET",
-                   help="targets to run, or all (default; the spacing-law target trains a "
-                        "sweep of its own and runs only when named)")
+                   help="targets to run, or all (default; the spacing-law and "
+                        "spacing-distance targets train sweeps of their own and run only "
+                        "when named)")
     p.add_argument("--quick", action="store_true",
-                   help="CPU-sized (about 19 minutes for all on 2 cores, 16 for "
+                   help="CPU-sized (about 23 minutes for all on 2 cores, 16 for "
                         "spacing-law); without it the networks use the paper preset, meant "
                         "for a GPU")
     p.add_argument("--run", default=None, metavar="RUN_DIR",

@@ -263,11 +263,39 @@ def draw_attractor(*, params, theory, state, maps, summary, rnn_maps, rnn_best, 
     return fig
 
 
+def draw_spacing_distance(*, settings, law, predicted):
+    """The figure of the ``spacing-distance`` target: each setting's gap against the
+    distance its paths integrate (seeds as dots, their mean as a marker per path length),
+    the law fixed before the runs, and the constant gap of its control."""
+    from gridform.experiments.reproduce.spacing_distance import CONSTANT_GAP
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for length in sorted({s.length for s in settings}):
+        group = [s for s in settings if s.length == length and np.isfinite(s.mean)]
+        if not group:
+            continue
+        d = [s.distance for s in group]
+        ax.plot(d, [100 * (s.mean / predicted - 1) for s in group], "o",
+                label=f"{length}-step paths")
+        for s in group:
+            seeds = [100 * (x / predicted - 1) for x in s.spacings if np.isfinite(x)]
+            ax.plot([s.distance] * len(seeds), seeds, "k.", ms=3)
+    d = np.geomspace(0.05, 2.0, 50)
+    ax.plot(d, 100 * (law["A"] + law["B"] * np.log2(d / law["D0_m"])), "-", color="C3",
+            label="law, fixed in advance")
+    ax.axhline(100 * CONSTANT_GAP, color="0.5", ls="--", label="control: constant gap")
+    ax.set_xscale("log")
+    ax.set(xlabel="distance a training path integrates D (m)",
+           ylabel="spacing over the theory (%)", title="the spacing gap against D")
+    ax.legend(fontsize=8)
+    return fig
+
+
 FIGURES: dict[str, Callable[..., Any]] = {
     "spectrum": draw_spectrum, "pattern": draw_pattern, "multicell": draw_multicell,
     "one-layer": draw_one_layer, "rnn": draw_rnn, "conditions": draw_conditions,
     "mechanism": draw_mechanism, "topology": draw_topology, "spacing-law": draw_spacing_law,
-    "attractor": draw_attractor,
+    "attractor": draw_attractor, "spacing-distance": draw_spacing_distance,
 }
 
 

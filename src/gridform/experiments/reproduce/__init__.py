@@ -6,15 +6,18 @@ advance and a negative control sent through the same check (see :class:`Claim`).
 go to ``OUT/claims.csv`` (:data:`CLAIM_COLUMNS`) and are printed one block per claim. A
 failing claim is reported as failing, with its numbers, never dropped.
 
-``quick`` sizes everything for a 2-core CPU (about 19 minutes for ``all`` here): the
-networks are the ``demo`` preset (``rnn``, ``mechanism``, and the ReLU/DoS network of
-``conditions``) and its tanh and Gaussian variants (``conditions``). Without ``quick``
-the networks use the ``paper`` preset, meant for a GPU. Trained runs live in
+``quick`` sizes everything for a 2-core CPU (about 23 minutes for ``all`` here, 17 of
+them training): every network is the ``demo`` preset for 3000 steps without its early
+weight decay, three seeds of each arm (ReLU/DoS, tanh, Gaussian targets); the first
+ReLU/DoS seed is the network of ``rnn``, ``mechanism`` and ``topology``, and the first
+seeds of the other two arms are its controls. Without ``quick`` the networks use the
+``paper`` preset for 20,000 steps, five seeds per arm, meant for a GPU. Trained runs live in
 ``OUT/runs`` and ``OUT/sweeps`` (the seeds of ``conditions`` and the runs of
-``spacing-law`` go through the sweep engine), and a finished run there (under any name,
-if its config is the same) is reused, so a second ``reproduce`` only re-analyses;
-``run_dir`` substitutes an existing run for the ``rnn`` and ``mechanism`` targets.
-``spacing-law`` (:data:`EXTRA_TARGETS`) runs only when named.
+``spacing-law`` and ``spacing-distance`` go through the sweep engine), and a finished run
+there (under any name, if its config is the same) is reused, so a second ``reproduce``
+only re-analyses; ``run_dir`` substitutes an existing run for the ``rnn``, ``mechanism``
+and ``topology`` targets. ``spacing-law`` and ``spacing-distance``
+(:data:`EXTRA_TARGETS`) run only when named.
 """
 
 from typing import TYPE_CHECKING

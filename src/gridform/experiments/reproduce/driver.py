@@ -17,6 +17,7 @@ from gridform.experiments.reproduce.multicell import target_multicell
 from gridform.experiments.reproduce.one_layer import target_one_layer
 from gridform.experiments.reproduce.pattern import target_pattern
 from gridform.experiments.reproduce.rnn import target_rnn
+from gridform.experiments.reproduce.spacing_distance import target_spacing_distance
 from gridform.experiments.reproduce.spacing_law import target_spacing_law
 from gridform.experiments.reproduce.spectrum import target_spectrum
 from gridform.experiments.reproduce.topology import target_topology
@@ -25,7 +26,7 @@ TARGETS = ("spectrum", "pattern", "multicell", "one-layer", "rnn", "conditions",
            "topology", "attractor")
 
 # targets that run only when named: each trains a sweep of its own
-EXTRA_TARGETS = ("spacing-law",)
+EXTRA_TARGETS = ("spacing-law", "spacing-distance")
 
 
 TARGET_FUNCTIONS: dict[str, Callable[[_Context], list[Claim]]] = {
@@ -39,6 +40,7 @@ TARGET_FUNCTIONS: dict[str, Callable[[_Context], list[Claim]]] = {
     "topology": target_topology,
     "attractor": target_attractor,
     "spacing-law": target_spacing_law,
+    "spacing-distance": target_spacing_distance,
 }
 
 
