@@ -71,7 +71,7 @@ def add_reproduce_commands(sub: argparse._SubParsersAction) -> None:
                         "spacing-distance targets train sweeps of their own and run only "
                         "when named)")
     p.add_argument("--quick", action="store_true",
-                   help="CPU-sized (about 23 minutes for all on 2 cores, 16 for "
+                   help="CPU-sized (about 24 minutes for all on 2 cores, 16 for "
                         "spacing-law); without it the networks use the paper preset, meant "
                         "for a GPU")
     p.add_argument("--run", default=None, metavar="RUN_DIR",

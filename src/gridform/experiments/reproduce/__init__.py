@@ -6,7 +6,7 @@ advance and a negative control sent through the same check (see :class:`Claim`).
 go to ``OUT/claims.csv`` (:data:`CLAIM_COLUMNS`) and are printed one block per claim. A
 failing claim is reported as failing, with its numbers, never dropped.
 
-``quick`` sizes everything for a 2-core CPU (about 23 minutes for ``all`` here, 17 of
+``quick`` sizes everything for a 2-core CPU (about 24 minutes for ``all`` here, 17 of
 them training): every network is the ``demo`` preset for 3000 steps without its early
 weight decay, three seeds of each arm (ReLU/DoS, tanh, Gaussian targets); the first
 ReLU/DoS seed is the network of ``rnn``, ``mechanism`` and ``topology``, and the first
