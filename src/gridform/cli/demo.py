@@ -65,7 +65,7 @@ def run_demo(out: Path, force: bool = False, train_steps: int | None = None) -> 
     print(f"      population: {s.population_line()}")
 
     _demo_figure(out, pred, pat, ev)
-    summary = {"theory": pred.to_dict(), "pattern": pat, "rnn": s.to_json()}
+    summary = {"theory": pred.to_dict(), "pattern": pat.to_json(), "rnn": s.to_json()}
     write_json(out / SUMMARY_FILE, summary)
     from gridform.presentation.report import write_report
 

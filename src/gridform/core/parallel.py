@@ -29,12 +29,16 @@ def map_in_processes(fn: Callable[..., Any], *iterables: Sequence[Any],
     """``[fn(*args) for args in zip(*iterables)]``, computed in ``workers`` spawned
     processes (default: one per core of :func:`available_cores`; 1, or a single piece,
     computes here).
-    ``fn`` and its arguments must pickle (``fn`` a module-level function)."""
+    ``fn`` and its arguments must pickle (``fn`` a module-level function). A daemonic
+    process computes here. As with any spawned pool, a script that calls this at import
+    time needs the ``if __name__ == "__main__":`` guard."""
+    import multiprocessing
+
     items = list(zip(*iterables, strict=True))
     workers = len(available_cores()) if workers is None else workers
-    if workers < 2 or len(items) < 2:
+    # a daemonic process (a Dask worker, a pool's child) may not start children
+    if workers < 2 or len(items) < 2 or multiprocessing.current_process().daemon:
         return [fn(*args) for args in items]
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(min(workers, len(items)),

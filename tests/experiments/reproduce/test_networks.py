@@ -47,8 +47,10 @@ def test_with_conditions_every_arm_trains_in_one_sweep(tmp_path, trained):
     controls = common._control_runs(ctx)
     preset, seeds, arms, base = trained["arms"]
     assert (preset, seeds, arms, base) == ("demo", [0, 1, 2], ARMS, QUICK_BASE)
-    assert controls["tanh, DoS"][0] == Path("tanh, DoS-0")
-    assert set(trained["configs"]) == {"rnn"}  # the network itself, trained first
+    # the controls are then looked up by their seed-0 config, never taken by position
+    assert trained["configs"]["rnn-tanh"] == load_config("demo", seed=0, activation="tanh",
+                                                         **QUICK_BASE)
+    assert controls["tanh, DoS"][0] == tmp_path / "runs" / "rnn-tanh"
 
 
 def test_a_given_runs_controls_change_one_field_of_its_config(tmp_path, trained, monkeypatch):
@@ -82,3 +84,24 @@ def test_null_fraction_counts_lattices_above_their_own_spectrum_and_noise_near_f
     assert frac_noise <= 0.15
     none, no_null = null_fraction(noise, None, np.zeros(60, bool), 0)
     assert np.isnan(none) and no_null is None
+
+
+def test_path_integration_without_a_measured_control_does_not_pass(tmp_path, monkeypatch):
+    import math
+
+    import gridform.experiments.reproduce.rnn as rnn
+
+    monkeypatch.setattr(rnn, "_rnn_trained", lambda ctx: SimpleNamespace(task=None,
+                                                                         params=None))
+    monkeypatch.setattr("gridform.training.evaluate.error_without_velocity",
+                        lambda task, params, n_batches: math.nan)
+    claim = rnn._path_integration_claim(_Context(tmp_path, quick=True, run_dir=None), 5.0)
+    assert claim.verdict == "control not measured"
+
+
+def test_a_network_without_two_active_units_has_no_grid_like_unit():
+    import numpy as np
+
+    from gridform.experiments.reproduce.conditions import _fraction
+
+    assert _fraction(None, None, np.array([True, False, False]), 0) == 0.0

@@ -73,3 +73,18 @@ def test_the_sweep_is_read_by_path_length_and_speed(tmp_path, monkeypatch):
         (r.config.sequence_length, f) for r, f in zip(
             runs[:4], [round(r.config.speed_scale / sd.SPEED_SCALE_M_S, 3) for r in runs[:4]],
             strict=True)}
+
+
+def test_only_the_named_runs_are_read(tmp_path, monkeypatch):
+    from gridform.experiments.sweep.spec import parse_sweep
+
+    full = parse_sweep(sd.SWEEP, name="spacing-distance", quick=False).manifest()
+    quick = parse_sweep(sd.SWEEP, name="spacing-distance", quick=True).manifest()
+    for r in full:  # a full sweep's runs, seed 1 among them, in the same directory
+        run = r.run_dir(tmp_path)
+        run.write_config(r.config)
+        run.done_path.write_text("{}")
+    monkeypatch.setattr(sd, "measure_run", lambda run: (0.8, 12))
+    assert {len(s.spacings) for s in sd.settings_of_sweep(tmp_path)} == {2}
+    named = sd.settings_of_sweep(tmp_path, {r.run_id for r in quick})
+    assert len(named) == 9 and {len(s.spacings) for s in named} == {1}

@@ -227,12 +227,11 @@ def _control_runs(ctx: _Context) -> dict[str, tuple]:
         preset, base = network_recipe(ctx)
         out = {}
         if ctx.run_dir is None and "conditions" in ctx.targets:
-            # every seed of every arm in one sweep: on a CPU the cores stay full
-            runs = _train_arms(ctx, preset, arm_seeds(ctx), ARMS, **base)
-            out = {arm: runs[arm][0] for arm, fields in ARMS.items()
-                   if fields and runs[arm]}
+            # every seed of every arm in one sweep: on a CPU the cores stay full; the
+            # controls are then found below by their config (a failed run is not)
+            _train_arms(ctx, preset, arm_seeds(ctx), ARMS, **base)
         for arm, fields in ARMS.items():
-            if not fields or arm in out:
+            if not fields:
                 continue
             if ctx.run_dir is None:
                 config = load_config(preset, seed=ctx.seed, **base, **fields)
@@ -278,6 +277,8 @@ def null_fraction(maps, scores, active, seed: int) -> tuple[float, Any]:
     if units.size < 2:
         return float("nan"), None
     null = spectral_null(maps.select(units), 300, seed)
+    if not math.isfinite(null.threshold(95)):  # no null map could be scored
+        return float("nan"), None
     s60 = np.nan_to_num(scores.score_60, nan=-9)[units]
     return float(np.mean(s60 > null.threshold(95))), null
 

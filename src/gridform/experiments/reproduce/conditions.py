@@ -23,15 +23,23 @@ from gridform.experiments.reproduce._common import (
 from gridform.experiments.reproduce.claims import Claim, is_measured
 
 
+def _fraction(maps, scores, active, seed: int) -> float:
+    """:func:`null_fraction`, with 0 for a network with fewer than 2 active units (none of
+    its units is grid-like); NaN only where the null itself could not be scored."""
+    if int(np.sum(active)) < 2:
+        return 0.0
+    return null_fraction(maps, scores, active, seed)[0]
+
+
 def _trained_fractions(runs: dict[str, list[tuple]], seed: int) -> dict[str, list[float]]:
-    """Each arm's :func:`null_fraction` per seed, from the maps and scores its evaluation
+    """Each arm's :func:`_fraction` per seed, from the maps and scores its evaluation
     saved."""
-    return {arm: [null_fraction(*_run_maps(run, summary)[2:], seed)[0]
+    return {arm: [_fraction(*_run_maps(run, summary)[2:], seed)
                   for run, summary in arm_runs] for arm, arm_runs in runs.items()}
 
 
 def _untrained_fractions(configs, seed: int) -> list[float]:
-    """:func:`null_fraction` of each config's network at its initial weights."""
+    """:func:`_fraction` of each config's network at its initial weights."""
     from gridform.training.evaluate import evaluate_params
     from gridform.training.loop import build_task
 
@@ -39,7 +47,7 @@ def _untrained_fractions(configs, seed: int) -> list[float]:
     for c in configs:
         task = build_task(c)
         ev = evaluate_params(task, task.init()[0], n_batches=20)
-        out.append(null_fraction(ev.ratemaps, ev.scores, ev.active, seed)[0])
+        out.append(_fraction(ev.ratemaps, ev.scores, ev.active, seed))
     return out
 
 

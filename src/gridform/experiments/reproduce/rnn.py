@@ -186,7 +186,8 @@ def _path_integration_claim(ctx: _Context, err: float) -> Claim:
                  f"{err:.1f} cm", err < PATH_BAR_CM, PAPER + ", path integration", 1,
                  "one seed", "the same network and decoder with its velocity input set to "
                  "zero (told only where each path starts)", f"{still:.1f} cm",
-                 still < PATH_BAR_CM)
+                 still < PATH_BAR_CM, measurable=math.isfinite(err),
+                 control_measurable=math.isfinite(still))
 
 
 PATH_BAR_CM = 8  # decoding error of a network that path-integrates
@@ -214,8 +215,7 @@ def target_rnn(ctx: _Context) -> list[Claim]:
     rel = sp / pred - 1 if math.isfinite(sp) else float("nan")
     g_rel = gauss.spacing / pred - 1 if math.isfinite(gauss.spacing) else float("nan")
     ctx.details["rnn_spacing"] = sp if math.isfinite(sp) else None
-    gauss_ctl = "the same recipe trained on Gaussian place cells (no ring), seed " \
-        f"{ctx.seed}"
+    gauss_ctl = "the same recipe trained on Gaussian place cells (no ring)"
     n_act = net.n_active
     minmax = np.nan_to_num(scores.score_60_minmax, nan=-9)
     frac_minmax = float(np.mean(minmax[active] > null.threshold(95, "minmax"))) \
@@ -254,7 +254,7 @@ def target_rnn(ctx: _Context) -> list[Claim]:
         "null's 95th percentile of score_90, and above score_60); the null gives about 5% "
         "each", shapes.text() if shapes else "not measured: fewer than 2 active units",
         bool(shapes and shapes.coexist), "Sorscher et al. 2023; Schaeffer et al. 2022",
-        n_act, "one seed", f"the same recipe with a tanh nonlinearity, seed {ctx.seed}",
+        n_act, "one seed", "the same recipe with a tanh nonlinearity",
         tanh.shapes.text() if tanh.shapes else "not measured",
         bool(tanh.shapes and tanh.shapes.coexist), measurable=shapes is not None,
         control_measurable=tanh.shapes is not None))

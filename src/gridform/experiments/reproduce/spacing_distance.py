@@ -91,15 +91,17 @@ class Setting:
         return float(np.mean(values)) if values else float("nan")
 
 
-def settings_of_sweep(sweep_dir: Path) -> list[Setting]:
+def settings_of_sweep(sweep_dir: Path, run_ids=None) -> list[Setting]:
     """The measured settings of the finished runs in ``sweep_dir/runs`` (the target's
-    sweep, or one run with ``gridform sweep examples/spacing_distance.toml``), sorted."""
+    sweep, or one run with ``gridform sweep examples/spacing_distance.toml``), sorted;
+    only the runs named in ``run_ids`` when given (a sweep directory may also hold the
+    runs of another mode)."""
     from gridform.training.runs import RunDir
 
     measured: dict[tuple[int, float], list[tuple[float, int]]] = {}
     for path in sorted((Path(sweep_dir) / "runs").glob("*")):
         run = RunDir(path)
-        if not run.is_done():
+        if not run.is_done() or (run_ids is not None and path.name not in run_ids):
             continue
         c = run.read_config()
         key = (c.sequence_length, round(c.speed_scale / SPEED_SCALE_M_S, 3))
@@ -191,4 +193,5 @@ def target_spacing_distance(ctx: _Context) -> list[Claim]:
     print(f"      {len(spec.manifest())} runs through the sweep engine into {sweep_dir}",
           flush=True)
     run_sweep(spec, sweep_dir)
-    return spacing_distance_claims(ctx, settings_of_sweep(sweep_dir))
+    return spacing_distance_claims(
+        ctx, settings_of_sweep(sweep_dir, {r.run_id for r in spec.manifest()}))
