@@ -220,8 +220,7 @@ def test_every_control_fails_and_the_known_answers_hold(pattern_claims):
                  "the constrained single-cell model (g >= 0, |g| = 1) forms hexagonal grids",
                  "a hexagonal map is three plane waves whose phases sum to zero",
                  "Gaussian targets (no ring): the box sets the scale",
-                 "under a ReLU the hexagon is the best of stripes, squares, hexagons and random "
-                 "ring patterns",
+                 "under a ReLU the Lagrangian's optima are hexagons",
                  "Gaussian tuning has no ring: the code's spectrum falls monotonically from k = 0",
                  "a nonnegative one-layer model (NMF) is more hexagonal than PCA"):
         assert pattern_claims[name].holds, pattern_claims[name]
