@@ -130,21 +130,12 @@ def evaluate_params(task, params, n_batches: int = 100, bins: int = 20,
 
 def error_without_velocity(task, params, n_batches: int = 20,
                            key: jax.Array | None = None) -> float:
-    """Mean decoding error (m) of the network on the same evaluation batches as
-    :func:`evaluate_params`, with its velocity input set to zero: it is told where each
-    path starts and nothing about the path. Its readout can then only hold the start, so
-    this is the error of a network that does not integrate velocity (about 20 cm on the
-    demo task's 20-step paths, against a few cm for one that does)."""
-    key = task.eval_key if key is None else key
-
-    @jax.jit
-    def run(params, k, centers, tuning):
-        v, p0, _, positions = task.batch(k, centers=centers, tuning=tuning)
-        _, logits = task.apply(params, jnp.zeros_like(v), p0)
-        return jnp.mean(task.decoding_errors(logits, positions, centers))
-
-    return float(np.mean([run(params, jax.random.fold_in(key, b), task.centers, task.tuning)
-                          for b in range(n_batches)]))
+    """:func:`decoding_error` on the same batches with the network's velocity input set to
+    zero: it is told where each path starts and nothing about the path. Its readout can
+    then only hold the start, so this is the error of a network that does not integrate
+    velocity (about 20 cm on the demo task's 20-step paths, against a few cm for one that
+    does)."""
+    return decoding_error(task, params, n_batches, key, zero_velocity=True)
 
 
 def code_spectrum(task, prediction: TheoryPrediction | None = None, bins: int = 44
@@ -348,11 +339,18 @@ def hidden_activity(task, params, n_batches: int = 10, key: jax.Array | None = N
     return np.concatenate(acts), np.concatenate(poss), np.concatenate(speeds)
 
 
-def decoding_error(task, params, n_batches: int = 20, key: jax.Array | None = None) -> float:
-    """Mean decoding error (m) over ``n_batches`` evaluation batches."""
+def decoding_error(task, params, n_batches: int = 20, key: jax.Array | None = None,
+                   zero_velocity: bool = False) -> float:
+    """Mean decoding error (m) over ``n_batches`` evaluation batches; with
+    ``zero_velocity`` the network gets each batch with its velocities set to zero."""
     key = task.eval_key if key is None else key
-    run = jax.jit(lambda p, k, centers, tuning:
-                  task.loss(p, task.batch(k, centers=centers, tuning=tuning), centers)[1])
+
+    def batch(k, centers, tuning):
+        v, *rest = task.batch(k, centers=centers, tuning=tuning)
+        return (jnp.zeros_like(v) if zero_velocity else v, *rest)
+
+    run = jax.jit(lambda p, k, centers, tuning: task.loss(p, batch(k, centers, tuning),
+                                                          centers)[1])
     return float(np.mean([float(run(params, jax.random.fold_in(key, b), task.centers,
                                     task.tuning)) for b in range(n_batches)]))
 
