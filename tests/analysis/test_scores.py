@@ -234,3 +234,15 @@ def test_gridness_and_geometry_are_typed_and_still_read_by_name():
     assert geo["peaks"].shape == (2, 6, 2)
     with pytest.raises(KeyError):
         g["spacing_m"]
+
+
+def test_fraction_above_counts_nan_as_below_over_all_cells_or_a_subset():
+    from dataclasses import fields
+
+    from gridform.analysis.scores import GridScores
+
+    s60 = np.array([0.9, np.nan, 0.2, 0.5])
+    scores = GridScores(**{f.name: s60 for f in fields(GridScores)})
+    assert scores.fraction_above(0.4) == 0.5
+    assert scores.fraction_above(0.4, units=[1, 2]) == 0.0
+    assert scores.fraction_above(0.4, "score_90", units=np.array([0, 3])) == 1.0

@@ -537,9 +537,13 @@ class GridScores:
         return {"cell": np.arange(self.n_cells)} | {
             f.name: getattr(self, f.name) for f in fields(self)}
 
-    def fraction_above(self, threshold: float, variant: str = "score_60") -> float:
-        """Fraction of all cells whose score exceeds ``threshold`` (NaN counts as below)."""
+    def fraction_above(self, threshold: float, variant: str = "score_60",
+                       units=None) -> float:
+        """Fraction of all cells, or of the cells ``units`` (indices), whose score exceeds
+        ``threshold`` (NaN counts as below)."""
         s = getattr(self, variant)
+        if units is not None:
+            s = s[np.asarray(units, dtype=int)]
         return float(np.mean(np.where(np.isfinite(s), s, -np.inf) > threshold))
 
     def summary(self, thresholds=(0.3, 0.8)) -> dict[str, float]:

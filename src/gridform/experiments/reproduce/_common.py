@@ -279,8 +279,7 @@ def null_fraction(maps, scores, active, seed: int) -> tuple[float, Any]:
     null = spectral_null(maps.select(units), 300, seed)
     if not math.isfinite(null.threshold(95)):  # no null map could be scored
         return float("nan"), None
-    s60 = np.nan_to_num(scores.score_60, nan=-9)[units]
-    return float(np.mean(s60 > null.threshold(95))), null
+    return scores.fraction_above(null.threshold(95), units=units), null
 
 
 def _rnn_trained(ctx: _Context):

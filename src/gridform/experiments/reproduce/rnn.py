@@ -103,15 +103,18 @@ def _diversity_claim(maps, grid: np.ndarray) -> Claim:
 def _fractions_at_44_bins(ctx: _Context, run: Path) -> tuple[float, float]:
     """Fractions of active units above their own spectral null at 44 x 44 bins, mean and
     min-max variants (the claim is made at 20 bins; these are reported beside it)."""
-    from gridform.analysis.scores import spectral_null
     ev = _rnn_trained(ctx).evaluate(n_batches=40 if ctx.quick else 100, bins=44)
-    act = np.flatnonzero(ev.active)
-    if act.size < 2:
+    frac, null = null_fraction(ev.ratemaps, ev.scores, ev.active, ctx.seed)
+    if null is None:
         return float("nan"), float("nan")
-    null = spectral_null(ev.ratemaps.select(act), 300, ctx.seed)
-    s = {v: np.nan_to_num(getattr(ev.scores, k)[act], nan=-9)
-         for v, k in (("mean", "score_60"), ("minmax", "score_60_minmax"))}
-    return tuple(float(np.mean(s[v] > null.threshold(95, v))) for v in ("mean", "minmax"))
+    return frac, _minmax_fraction(ev.scores, ev.active, null)
+
+
+def _minmax_fraction(scores, active, null) -> float:
+    """The fraction of the ``active`` units above the null's 95th percentile in the
+    min-max variant of the score (:func:`null_fraction` gives the mean variant)."""
+    return scores.fraction_above(null.threshold(95, "minmax"), "score_60_minmax",
+                                 units=np.flatnonzero(active))
 
 
 def _assumption_claim(ctx: _Context, run: Path) -> Claim:
@@ -217,9 +220,8 @@ def target_rnn(ctx: _Context) -> list[Claim]:
     ctx.details["rnn_spacing"] = sp if math.isfinite(sp) else None
     gauss_ctl = "the same recipe trained on Gaussian place cells (no ring)"
     n_act = net.n_active
-    minmax = np.nan_to_num(scores.score_60_minmax, nan=-9)
-    frac_minmax = float(np.mean(minmax[active] > null.threshold(95, "minmax"))) \
-        if null is not None else float("nan")
+    frac_minmax = _minmax_fraction(scores, active, null) if null is not None \
+        else float("nan")
     f44, f44_minmax = _fractions_at_44_bins(ctx, run)
 
     q = np.percentile(sp_units, [25, 75]) if sp_units.size else [float("nan")] * 2
