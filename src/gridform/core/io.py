@@ -12,12 +12,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["RATEMAPS_FILE", "SCORES_FILE", "SUMMARY_FILE", "PlainProgress", "atomic_path",
-           "clean_json", "prepare_out_dir", "progress_bar", "read_text", "write_json"]
+__all__ = ["RATEMAPS_FILE", "SCORES_FILE", "SUMMARY_FILE", "SUMMARY_JSON_KEYS", "PlainProgress",
+           "atomic_path", "clean_json", "prepare_out_dir", "progress_bar", "read_text",
+           "write_json"]
 
 # The files of a directory of scored ratemaps: a training run's evaluation, an evaluation
 # along a recorded path, a pattern simulation (a public format; the summary is written last).
 RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE = "ratemaps.npz", "scores.csv", "summary.json"
+
+# Attributes of a summary whose key in summary.json differs (a threshold has a dot in it):
+# a training run's Summary and a pattern run's PatternSummary.
+SUMMARY_JSON_KEYS = {"frac_above_0_3": "frac_above_0.3", "frac_above_0_8": "frac_above_0.8",
+                     "frac_above_0_3_minmax": "frac_above_0.3_minmax",
+                     "frac_above_0_8_minmax": "frac_above_0.8_minmax"}
 
 
 @contextmanager

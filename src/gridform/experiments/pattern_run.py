@@ -9,7 +9,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from gridform.core.io import RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE, write_json
+from gridform.core.io import (
+    RATEMAPS_FILE,
+    SCORES_FILE,
+    SUMMARY_FILE,
+    SUMMARY_JSON_KEYS,
+    write_json,
+)
 from gridform.core.reference import SIGMA_M, SURROUND_SCALE
 
 __all__ = ["PATTERN_FILES", "PatternConfig", "PatternSummary", "run_pattern"]
@@ -47,66 +53,48 @@ class PatternSummary:
     score_60 and the median spacing of the maps above 0.8 (m), beside the theory's spacing
     and ring; the run's length and the orthonormality error of the multi-cell rule; the
     distinct wavenumbers the maps took (rad/m). ``summary["frac_above_0.3"]`` reads a field
-    by its key in the file, as when the summary was a dict.
+    by its key in the file, as when the summary was a dict. A key an older version did not
+    write reads as the field's default: NaN for a number, None for a count or a name.
     """
 
-    n_cells: int
-    n_scored: int
-    frac_above_0_3: float
-    frac_above_0_3_minmax: float
-    frac_above_0_8: float
-    frac_above_0_8_minmax: float
-    median_score_60: float
-    median_spacing_m: float
-    scorer_version: int | None
-    predicted_spacing_m: float
-    k_star: float
-    nonlinearity: str
-    cells: str
-    kind: str
-    steps: int
-    seconds: float
-    orthonormality_error: float
+    n_cells: int | None = None
+    n_scored: int | None = None
+    frac_above_0_3: float = math.nan
+    frac_above_0_3_minmax: float = math.nan
+    frac_above_0_8: float = math.nan
+    frac_above_0_8_minmax: float = math.nan
+    median_score_60: float = math.nan
+    median_spacing_m: float = math.nan
+    scorer_version: int | None = None
+    predicted_spacing_m: float = math.nan
+    k_star: float = math.nan
+    nonlinearity: str | None = None
+    cells: str | None = None
+    kind: str | None = None
+    steps: int | None = None
+    seconds: float = math.nan
+    orthonormality_error: float = math.nan
     distinct_scales_rad_per_m: list[float] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
 
-    @staticmethod
-    def _key(name: str) -> str:
-        """A field's key in the file: ``frac_above_0_3`` is ``frac_above_0.3``."""
-        for t in ("0_3", "0_8"):
-            name = name.replace(f"above_{t}", f"above_{t.replace('_', '.')}")
-        return name
-
     def to_json(self) -> dict[str, Any]:
-        return {self._key(f.name): getattr(self, f.name) for f in fields(self)}
+        return {key: getattr(self, name) for key, name in _FIELD_OF_KEY.items()}
 
     def keys(self) -> list[str]:
-        return list(self.to_json())
+        return list(_FIELD_OF_KEY)
 
     def __getitem__(self, key: str) -> Any:
-        data = self.to_json()
-        if key not in data:
-            raise KeyError(key)
-        return data[key]
+        return getattr(self, _FIELD_OF_KEY[key])
 
     def __contains__(self, key: object) -> bool:
-        return key in self.to_json()
+        return key in _FIELD_OF_KEY
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PatternSummary:
-        """From the file's keys; a key an older version did not write reads as NaN (or
-        empty), and keys this version does not know are ignored."""
-        values = {}
-        for f in fields(cls):
-            key = cls._key(f.name)
-            if key in data:
-                values[f.name] = math.nan if data[key] is None and f.type == "float" \
-                    else data[key]
-            elif f.name in ("distinct_scales_rad_per_m", "config"):
-                continue
-            else:
-                values[f.name] = None if f.type in ("int | None", "str", "int") else math.nan
-        return cls(**values)
+        """From the file's keys; a key written as null (NaN) or not written at all reads
+        as the field's default, and keys this version does not know are ignored."""
+        return cls(**{_FIELD_OF_KEY[k]: v for k, v in data.items()
+                      if k in _FIELD_OF_KEY and v is not None})
 
     @classmethod
     def load(cls, directory: str | Path) -> PatternSummary:
@@ -115,6 +103,10 @@ class PatternSummary:
         if not path.is_file():
             raise FileNotFoundError(f"{directory} holds no pattern summary ({path.name})")
         return cls.from_json(json.loads(path.read_text()))
+
+
+# a PatternSummary field's key in summary.json -> the field
+_FIELD_OF_KEY = {SUMMARY_JSON_KEYS.get(f.name, f.name): f.name for f in fields(PatternSummary)}
 
 
 def run_pattern(config: PatternConfig, out: Path, prediction=None) -> PatternSummary:

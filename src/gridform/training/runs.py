@@ -36,7 +36,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gridform.core.io import RATEMAPS_FILE, SCORES_FILE, SUMMARY_FILE, write_json
+from gridform.core.io import (
+    RATEMAPS_FILE,
+    SCORES_FILE,
+    SUMMARY_FILE,
+    SUMMARY_JSON_KEYS,
+    write_json,
+)
 from gridform.training.checkpoint import CheckpointError
 from gridform.training.config import TrainConfig
 
@@ -46,11 +52,6 @@ __all__ = ["MSE_TARGETS_KEY", "CodeSpectrum", "RunDir", "Summary", "load_params"
 # Written to every config.json since `loss='mse'` compares the readout with the place code
 # times the number of cells (Task.loss_targets); an mse run without it used the raw code.
 MSE_TARGETS_KEY = "mse_targets"
-
-# Attributes of Summary whose key in summary.json differs (a threshold has a dot in it).
-_JSON_KEYS = {"frac_above_0_3": "frac_above_0.3", "frac_above_0_8": "frac_above_0.8",
-              "frac_above_0_3_minmax": "frac_above_0.3_minmax",
-              "frac_above_0_8_minmax": "frac_above_0.8_minmax"}
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class Summary:
     def from_json(cls, data: Mapping[str, Any]) -> Summary:
         """From the mapping of a ``summary.json`` (any version); raises ValueError naming
         the missing keys when it is not a run's summary."""
-        by_key = {_JSON_KEYS.get(f.name, f.name): f.name for f in dataclasses.fields(cls)
+        by_key = {SUMMARY_JSON_KEYS.get(f.name, f.name): f.name for f in dataclasses.fields(cls)
                   if f.name != "extra"}
         required = [f.name for f in dataclasses.fields(cls)
                     if f.default is dataclasses.MISSING and f.default_factory is
@@ -128,7 +129,7 @@ class Summary:
                 continue
             value = getattr(self, f.name)
             if value is not None:
-                out[_JSON_KEYS.get(f.name, f.name)] = value
+                out[SUMMARY_JSON_KEYS.get(f.name, f.name)] = value
         return out | dict(self.extra)
 
     def replace(self, **changes: Any) -> Summary:
@@ -142,7 +143,7 @@ class Summary:
             name += "_minmax"
         elif variant != "mean":
             raise ValueError(f"variant must be 'mean' or 'minmax', got {variant!r}")
-        if name not in _JSON_KEYS:
+        if name not in SUMMARY_JSON_KEYS:
             raise ValueError(f"summaries hold the fractions above 0.3 and 0.8, not "
                              f"{threshold}")
         return getattr(self, name)
@@ -155,7 +156,7 @@ class Summary:
                           "frac_above_0_8_minmax", "median_score_60", "mean_pairwise_corr",
                           "orientation_spread_deg", "n_modules", "torus",
                           "median_spacing_m", "predicted_spacing_m")
-        return [(_JSON_KEYS.get(n, n), getattr(self, n)) for n in names
+        return [(SUMMARY_JSON_KEYS.get(n, n), getattr(self, n)) for n in names
                 if getattr(self, n) is not None]
 
     def population_line(self) -> str:
