@@ -122,6 +122,8 @@ QUICK_BASE = {"steps": QUICK_STEPS, "weight_decay_start": 0.0}
 # lose its grid cells (a nonlinearity that is not nonnegative; a code without a ring).
 ARMS: dict[str, dict[str, Any]] = {"ReLU, DoS": {}, "tanh, DoS": {"activation": "tanh"},
                                    "ReLU, Gaussian": {"place_cell_kind": "gaussian"}}
+# the arms that control the rnn network, and the names their runs take in OUT/runs
+CONTROL_RUNS = {"tanh, DoS": "rnn-tanh", "ReLU, Gaussian": "rnn-gaussian"}
 
 
 def network_recipe(ctx: _Context) -> tuple[str, dict[str, Any]]:
@@ -230,14 +232,12 @@ def _control_runs(ctx: _Context) -> dict[str, tuple]:
             # every seed of every arm in one sweep: on a CPU the cores stay full; the
             # controls are then found below by their config (a failed run is not)
             _train_arms(ctx, preset, arm_seeds(ctx), ARMS, **base)
-        for arm, fields in ARMS.items():
-            if not fields:
-                continue
+        for arm, name in CONTROL_RUNS.items():
+            fields = ARMS[arm]
             if ctx.run_dir is None:
                 config = load_config(preset, seed=ctx.seed, **base, **fields)
             else:
                 config = TrainConfig(**(read_run_config(run).model_dump() | fields))
-            name = "rnn-" + ("tanh" if "activation" in fields else "gaussian")
             out[arm] = _train_config(ctx, name, config)
         ctx.details["control_runs"] = out
     return ctx.details["control_runs"]

@@ -26,7 +26,12 @@ import numpy as np
 from gridform.core.reference import DT_S, SIGMA_M, SPEED_SCALE_M_S, SURROUND_SCALE
 from gridform.experiments.reproduce._common import _Context, _fmt
 from gridform.experiments.reproduce.claims import Claim
-from gridform.experiments.reproduce.spacing_law import MEDIAN_BAR, WORST_BAR, measure_run
+from gridform.experiments.reproduce.spacing_law import (
+    MEDIAN_BAR,
+    WORST_BAR,
+    error_bar,
+    measure_run,
+)
 
 LENGTHS = (10, 20, 40)  # steps per training path
 SPEED_FACTORS = (0.5, 1.0, 2.0)  # of the reference Rayleigh scale
@@ -111,12 +116,12 @@ def settings_of_sweep(sweep_dir: Path, run_ids=None) -> list[Setting]:
 
 
 def _bar(errors) -> tuple[bool, str]:
+    """:func:`~gridform.experiments.reproduce.spacing_law.error_bar`, "not measured" when a
+    setting has no measured spacing."""
     e = np.asarray(errors, float)
     if e.size == 0 or not np.isfinite(e).all():
         return False, "not measured"
-    med, worst = float(np.median(e)), float(e.max())
-    return (med <= MEDIAN_BAR and worst <= WORST_BAR,
-            f"median {100 * med:.1f}%, worst {100 * worst:.1f}%")
+    return error_bar(e)
 
 
 def _spread(gaps: dict[tuple[int, float], float], key) -> float:

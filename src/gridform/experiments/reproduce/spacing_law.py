@@ -199,7 +199,9 @@ def write_rows(path: Path, rows: list[SpacingRow]) -> None:
             w.writerow([cell(getattr(r, c)) for c in COLUMNS])
 
 
-def _bar(errors: np.ndarray) -> tuple[bool, str]:
+def error_bar(errors: np.ndarray) -> tuple[bool, str]:
+    """(whether the median relative error is within :data:`MEDIAN_BAR` and the worst
+    within :data:`WORST_BAR`, the text that says so) of the errors of a law."""
     if errors.size == 0:
         return False, "no measured held-out rows"
     med, worst = float(np.median(errors)), float(errors.max())
@@ -237,9 +239,9 @@ def spacing_law_claims(ctx: _Context, rows: list[SpacingRow]) -> list[Claim]:
     plain = relative_errors(rows, "predicted_spacing_m")
     constant = (relative_errors(others["offset only"][1], "corrected_prediction_m")
                 if others["offset only"][0] is not None else np.array([]))
-    ok, text = _bar(held)
-    _, text_plain = _bar(plain)
-    ok_constant, text_constant = _bar(constant)
+    ok, text = error_bar(held)
+    _, text_plain = error_bar(plain)
+    ok_constant, text_constant = error_bar(constant)
     ratio = [r.measured_spacing_m / r.predicted_spacing_m for r in rows
              if math.isfinite(r.measured_spacing_m)]
     details = {
