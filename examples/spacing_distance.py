@@ -22,6 +22,7 @@ from gridform.experiments.reproduce.spacing_distance import (
     CONSTANT_GAP,
     D0,
     fit_law,
+    law_gap,
     settings_of_sweep,
     spacing_distance_claims,
     theory_spacing,
@@ -41,7 +42,7 @@ def main(argv=None) -> None:
           "constant |")
     print("|---|---|---|---|---|---|---|---|")
     for s in settings:
-        law = predicted * (1 + a + b * math.log2(s.distance / D0))
+        law = predicted * (1 + law_gap(s.distance, a, b))
         by_seed = ", ".join(f"{x:.3f} ({n})" if math.isfinite(x) else f"- ({n})"
                             for x, n in zip(s.spacings, s.grid_units, strict=True))
         print(f"| {s.length} | {s.speed_factor:g}x | {s.distance:.3f} | {by_seed} | "

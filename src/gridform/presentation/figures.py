@@ -267,7 +267,7 @@ def draw_spacing_distance(*, settings, law, predicted):
     """The figure of the ``spacing-distance`` target: each setting's gap against the
     distance its paths integrate (seeds as dots, their mean as a marker per path length),
     the law fixed before the runs, and the constant gap of its control."""
-    from gridform.experiments.reproduce.spacing_distance import CONSTANT_GAP
+    from gridform.experiments.reproduce.spacing_distance import CONSTANT_GAP, law_gap
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for length in sorted({s.length for s in settings}):
@@ -281,7 +281,7 @@ def draw_spacing_distance(*, settings, law, predicted):
             seeds = [100 * (x / predicted - 1) for x in s.spacings if np.isfinite(x)]
             ax.plot([s.distance] * len(seeds), seeds, "k.", ms=3)
     d = np.geomspace(0.05, 2.0, 50)
-    ax.plot(d, 100 * (law["A"] + law["B"] * np.log2(d / law["D0_m"])), "-", color="C3",
+    ax.plot(d, 100 * law_gap(d, law["A"], law["B"]), "-", color="C3",
             label="law, fixed in advance")
     ax.axhline(100 * CONSTANT_GAP, color="0.5", ls="--", label="control: constant gap")
     ax.set_xscale("log")

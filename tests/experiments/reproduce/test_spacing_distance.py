@@ -16,6 +16,12 @@ def test_the_law_fixed_in_advance_is_the_one_docs_state():
                                                                                       abs=0.01)
 
 
+def test_law_gap_is_a_at_d0_and_grows_by_b_per_doubling():
+    assert sd.law_gap(sd.D0, 0.2, 0.07) == pytest.approx(0.2)
+    assert sd.law_gap([sd.D0 / 2, 2 * sd.D0, 4 * sd.D0], 0.2, 0.07) == pytest.approx(
+        [0.13, 0.27, 0.34])
+
+
 def _settings(gap_of, seeds=2):
     """Every setting of the sweep with the spacing ``gap_of(setting)`` gives, per seed."""
     pred = sd.theory_spacing()

@@ -76,6 +76,12 @@ def fit_law(predicted: float, points=EARLIER) -> tuple[float, float]:
     return float(intercept), float(slope)
 
 
+def law_gap(distance, a: float, b: float):
+    """The law's gap over the theory, ``a + b log2(D / D0)``, at the distance ``D`` (m; a
+    number or an array) a training path integrates."""
+    return a + b * np.log2(np.asarray(distance) / D0)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One path length and speed of the sweep: its seeds' spacings (NaN where a run has
@@ -139,8 +145,7 @@ def spacing_distance_claims(ctx: _Context, settings: list[Setting]) -> list[Clai
     gaps = {(s.length, s.speed_factor): s.mean / predicted - 1 for s in settings
             if math.isfinite(s.mean)}
     tested = [s for s in settings if s.length != 20]
-    law = [abs(predicted * (1 + a + b * math.log2(s.distance / D0)) / s.mean - 1)
-           for s in tested]
+    law = [abs(predicted * (1 + law_gap(s.distance, a, b)) / s.mean - 1) for s in tested]
     constant = [abs(predicted * (1 + CONSTANT_GAP) / s.mean - 1) for s in tested]
     ok, text = _bar(law)
     ok_c, text_c = _bar(constant)
