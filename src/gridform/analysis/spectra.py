@@ -145,7 +145,8 @@ def lattice_class(maps: Ratemaps, tolerance_deg: float = 10.0, **modes) -> np.nd
     def one(a: np.ndarray) -> str:
         if a.size <= 1:
             return "stripes" if a.size else "other"
-        gaps = np.diff(np.append(np.sort(a), np.sort(a)[0] + 180.0))
+        a = np.sort(a)
+        gaps = np.diff(np.append(a, a[0] + 180.0))
         if a.size == 2 and np.all(np.abs(gaps - 90.0) <= tolerance_deg):
             return "squares"
         if a.size == 3 and np.all(np.abs(gaps - 60.0) <= tolerance_deg):

@@ -41,6 +41,8 @@ def shared_phase(maps):
 
 DIVERSE_BELOW = 0.2  # mean pairwise correlation of grid units with diverse phases
 
+PATH_BAR_CM = 8  # decoding error of a network that path-integrates
+
 MIN_GRID_UNITS = 3  # fewer grid units than this: a row about them is not measured
 
 ABOVE_NULL = 0.10  # a fraction of units above a null's 95th percentile: twice its 5%
@@ -191,9 +193,6 @@ def _path_integration_claim(ctx: _Context, err: float) -> Claim:
                  "zero (told only where each path starts)", f"{still:.1f} cm",
                  still < PATH_BAR_CM, measurable=math.isfinite(err),
                  control_measurable=math.isfinite(still))
-
-
-PATH_BAR_CM = 8  # decoding error of a network that path-integrates
 
 
 def target_rnn(ctx: _Context) -> list[Claim]:
